@@ -1,0 +1,59 @@
+// Package webchat is the built-in web community: liveloop's own group chat,
+// served by liveloop to members' browsers. It needs no external account, so a
+// fresh install runs the whole loop on it.
+//
+// Inbound, members' messages arrive over WebSocket (handled by the web
+// package) and are appended to the event log. Outbound, Send delivers a
+// message by appending it to the log under the outbox's idempotency key —
+// which makes delivery exactly-once: a retried send after a crash finds the
+// row already there. Everyone connected sees it through the bus.
+package webchat
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/liveloop/liveloop/internal/channel"
+	"github.com/liveloop/liveloop/internal/event"
+)
+
+// Name is the channel name of the built-in web community.
+const Name = "web"
+
+// MaxText is the longest message, in characters.
+const MaxText = 2000
+
+// Channel is the web community channel.
+type Channel struct{ log *event.Log }
+
+// New returns the channel, delivering through log.
+func New(log *event.Log) *Channel { return &Channel{log: log} }
+
+func (*Channel) Name() string { return Name }
+
+func (*Channel) Capabilities() channel.Capabilities {
+	return channel.Capabilities{PostToGroups: true, Buttons: true, IdempotentSend: true, MaxTextLen: MaxText}
+}
+
+// Limits: the web community has no platform limit; liveloop still paces a
+// group so that a runaway playbook cannot flood members (one message a
+// second per group on average).
+func (*Channel) Limits() channel.Limits {
+	return channel.Limits{PerGroupPerMinute: 60}
+}
+
+// Send delivers m to its group by appending it to the event log.
+func (c *Channel) Send(ctx context.Context, m channel.Message) (channel.Result, error) {
+	if m.GroupID == 0 {
+		return channel.Result{}, fmt.Errorf("%w: the web community has no direct messages yet", channel.ErrPermanent)
+	}
+	e := event.Event{
+		TenantID: m.TenantID, Type: event.Message, Source: event.SourceOutbox, SourceID: m.IdemKey,
+		GroupID: m.GroupID, StaffID: m.StaffID,
+		Data: event.MustData(event.MessageData{Text: m.Text, SenderName: m.SenderName}),
+	}
+	if _, err := c.log.Append(ctx, &e); err != nil {
+		return channel.Result{}, err
+	}
+	return channel.Result{ExternalID: fmt.Sprint(e.ID)}, nil
+}

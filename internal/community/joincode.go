@@ -1,0 +1,149 @@
+package community
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/liveloop/liveloop/internal/store"
+	"github.com/liveloop/liveloop/internal/textnorm"
+)
+
+// JoinCode is a link (and QR code) that admits members to a group.
+type JoinCode struct {
+	ID         int64
+	TenantID   int64
+	GroupID    int64
+	Code       string
+	Source     string // where the link is published: "default", a live, a poster…
+	ExpiresAt  time.Time
+	DisabledAt time.Time
+	CreatedAt  time.Time
+}
+
+// ErrExpired is returned for a join code that has expired or was disabled.
+var ErrExpired = errors.New("community: join link expired")
+
+// Usable reports whether the code admits members at t.
+func (jc JoinCode) Usable(t time.Time) bool {
+	return jc.DisabledAt.IsZero() && (jc.ExpiresAt.IsZero() || t.Before(jc.ExpiresAt))
+}
+
+// codeAlphabet leaves out look-alike characters (0/O, 1/l/I) so that a code
+// read off a poster can be typed.
+const codeAlphabet = "23456789abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ"
+
+func newCode() string {
+	b := make([]byte, 10)
+	rand.Read(b)
+	for i := range b {
+		b[i] = codeAlphabet[int(b[i])%len(codeAlphabet)]
+	}
+	return string(b)
+}
+
+func newJoinCodeTx(ctx context.Context, tx *store.Tx, jc JoinCode) (JoinCode, error) {
+	jc.Source = textnorm.Line(jc.Source)
+	if !textnorm.Limit(jc.Source, 60) {
+		return jc, fmt.Errorf("%w: source longer than 60 characters", store.ErrInvalid)
+	}
+	if jc.CreatedAt.IsZero() {
+		jc.CreatedAt = time.Now().UTC()
+	}
+	var exp any
+	if !jc.ExpiresAt.IsZero() {
+		exp = store.Millis(jc.ExpiresAt)
+	}
+	for range 3 { // a collision of 10 random characters is next to impossible; retry anyway
+		jc.Code = newCode()
+		err := tx.QueryRowContext(ctx, `INSERT INTO join_codes (tenant_id, group_id, code, source, expires_at, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (code) DO NOTHING RETURNING id`,
+			jc.TenantID, jc.GroupID, jc.Code, jc.Source, exp, store.Millis(jc.CreatedAt)).Scan(&jc.ID)
+		if errors.Is(err, sql.ErrNoRows) {
+			continue
+		}
+		if err != nil {
+			return jc, fmt.Errorf("community: new join code: %w", err)
+		}
+		return jc, nil
+	}
+	return jc, fmt.Errorf("community: could not draw a unique join code")
+}
+
+// NewJoinCode creates another join link for a group of the tenant.
+func (s *Service) NewJoinCode(ctx context.Context, jc JoinCode) (JoinCode, error) {
+	if _, err := s.Group(ctx, jc.TenantID, jc.GroupID); err != nil {
+		return jc, err
+	}
+	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+		var err error
+		jc, err = newJoinCodeTx(ctx, tx, jc)
+		return err
+	})
+	return jc, err
+}
+
+// DisableJoinCode stops a join link from admitting anyone.
+func (s *Service) DisableJoinCode(ctx context.Context, tenantID, id int64) error {
+	res, err := s.db.W.ExecContext(ctx, `UPDATE join_codes SET disabled_at = $3 WHERE tenant_id = $1 AND id = $2 AND disabled_at IS NULL`,
+		tenantID, id, store.Millis(time.Now()))
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return store.ErrNotFound
+	}
+	return nil
+}
+
+const joinCodeCols = `id, tenant_id, group_id, code, source, expires_at, disabled_at, created_at`
+
+func scanJoinCode(sc interface{ Scan(...any) error }) (JoinCode, error) {
+	var jc JoinCode
+	var exp, dis sql.NullInt64
+	var created int64
+	err := sc.Scan(&jc.ID, &jc.TenantID, &jc.GroupID, &jc.Code, &jc.Source, &exp, &dis, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return jc, store.ErrNotFound
+	}
+	jc.ExpiresAt, jc.DisabledAt, jc.CreatedAt = store.NullMillis(exp), store.NullMillis(dis), store.Time(created)
+	return jc, err
+}
+
+// JoinCodes lists a group's join links.
+func (s *Service) JoinCodes(ctx context.Context, tenantID, groupID int64) ([]JoinCode, error) {
+	rows, err := s.db.R.QueryContext(ctx, `SELECT `+joinCodeCols+` FROM join_codes WHERE tenant_id = $1 AND group_id = $2 ORDER BY id`, tenantID, groupID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []JoinCode
+	for rows.Next() {
+		jc, err := scanJoinCode(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, jc)
+	}
+	return out, rows.Err()
+}
+
+// ResolveJoinCode finds the join code behind a link. Codes are unique across
+// tenants: the link itself names the tenant. It returns ErrNotFound for an
+// unknown code and ErrExpired for one that no longer admits anyone.
+func (s *Service) ResolveJoinCode(ctx context.Context, code string) (JoinCode, error) {
+	if len(code) == 0 || len(code) > 40 {
+		return JoinCode{}, store.ErrNotFound
+	}
+	jc, err := scanJoinCode(s.db.R.QueryRowContext(ctx, `SELECT `+joinCodeCols+` FROM join_codes WHERE code = $1`, code))
+	if err != nil {
+		return jc, err
+	}
+	if !jc.Usable(time.Now()) {
+		return jc, ErrExpired
+	}
+	return jc, nil
+}

@@ -1,0 +1,75 @@
+package event
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// Type names what happened.
+type Type string
+
+// The event types of the foundation. Later features add theirs here, so the
+// whole vocabulary of the log is in one place.
+const (
+	MemberJoined  Type = "member_joined"
+	MemberLeft    Type = "member_left"
+	MemberRemoved Type = "member_removed"
+	MemberMerged  Type = "member_merged"
+	Message       Type = "message"
+)
+
+// Sources of events: the channel an inbound event came through, or the part
+// of liveloop that produced it.
+const (
+	SourceWeb     = "web"     // the built-in web community (member actions)
+	SourceConsole = "console" // operator actions in the console
+	SourceOutbox  = "outbox"  // outbound messages delivered by the outbox
+	SourceDemo    = "demo"    // the seeded demo brand
+	SourceImport  = "import"  // history imports
+)
+
+// Event is one row of the log. MemberID, GroupID and StaffID are 0 when the
+// event has none.
+type Event struct {
+	ID       int64           `json:"id"`
+	TenantID int64           `json:"tenant_id"`
+	Type     Type            `json:"type"`
+	Source   string          `json:"source"`
+	SourceID string          `json:"source_id"`
+	At       time.Time       `json:"at"`
+	MemberID int64           `json:"member_id,omitempty"`
+	GroupID  int64           `json:"group_id,omitempty"`
+	StaffID  int64           `json:"staff_id,omitempty"`
+	Data     json.RawMessage `json:"data,omitempty"`
+}
+
+// MessageData is the Data of a Message event.
+type MessageData struct {
+	Text       string `json:"text"`
+	SenderName string `json:"sender_name"`
+	ReplyTo    int64  `json:"reply_to,omitempty"`
+}
+
+// JoinData is the Data of a MemberJoined event.
+type JoinData struct {
+	JoinCode string `json:"join_code,omitempty"`
+	Source   string `json:"source,omitempty"`
+}
+
+// Decode unmarshals e.Data into v.
+func (e Event) Decode(v any) error {
+	if len(e.Data) == 0 {
+		return nil
+	}
+	return json.Unmarshal(e.Data, v)
+}
+
+// MustData marshals v for an Event's Data; v is always one of this
+// package's data structs, which cannot fail to marshal.
+func MustData(v any) json.RawMessage {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic("event: marshal data: " + err.Error())
+	}
+	return b
+}

@@ -1,0 +1,81 @@
+package event
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+
+	"github.com/liveloop/liveloop/internal/store"
+)
+
+const selectCols = `id, tenant_id, type, source, source_id, at, member_id, group_id, staff_id, data`
+
+func scan(rows *sql.Rows) ([]Event, error) {
+	defer rows.Close()
+	var out []Event
+	for rows.Next() {
+		var e Event
+		var typ, data string
+		var at int64
+		var member, group, staff sql.NullInt64
+		if err := rows.Scan(&e.ID, &e.TenantID, &typ, &e.Source, &e.SourceID, &at, &member, &group, &staff, &data); err != nil {
+			return nil, fmt.Errorf("event: scan: %w", err)
+		}
+		e.Type, e.At, e.Data = Type(typ), store.Time(at), []byte(data)
+		e.MemberID, e.GroupID, e.StaffID = member.Int64, group.Int64, staff.Int64
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// GroupMessages returns up to limit message events of a group, oldest
+// first. With afterID > 0 it returns those after it (catching up a
+// reconnecting client); otherwise the latest ones.
+func (l *Log) GroupMessages(ctx context.Context, tenantID, groupID, afterID int64, limit int) ([]Event, error) {
+	var rows *sql.Rows
+	var err error
+	if afterID > 0 {
+		rows, err = l.db.R.QueryContext(ctx, `SELECT `+selectCols+` FROM events
+			WHERE tenant_id = $1 AND group_id = $2 AND type = $3 AND id > $4
+			ORDER BY id LIMIT $5`, tenantID, groupID, string(Message), afterID, limit)
+	} else {
+		rows, err = l.db.R.QueryContext(ctx, `SELECT `+selectCols+` FROM (
+			SELECT `+selectCols+` FROM events
+			WHERE tenant_id = $1 AND group_id = $2 AND type = $3
+			ORDER BY id DESC LIMIT $4) latest ORDER BY id`, tenantID, groupID, string(Message), limit)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("event: group messages: %w", err)
+	}
+	return scan(rows)
+}
+
+// MemberTimeline returns the latest events of the given member ids (a
+// person and the records merged into it), newest first.
+func (l *Log) MemberTimeline(ctx context.Context, tenantID int64, memberIDs []int64, limit int) ([]Event, error) {
+	if len(memberIDs) == 0 {
+		return nil, nil
+	}
+	args := []any{tenantID}
+	ph := make([]string, len(memberIDs))
+	for i, id := range memberIDs {
+		args = append(args, id)
+		ph[i] = fmt.Sprintf("$%d", i+2)
+	}
+	args = append(args, limit)
+	rows, err := l.db.R.QueryContext(ctx, `SELECT `+selectCols+` FROM events
+		WHERE tenant_id = $1 AND member_id IN (`+strings.Join(ph, ",")+`)
+		ORDER BY at DESC, id DESC LIMIT $`+fmt.Sprint(len(args)), args...)
+	if err != nil {
+		return nil, fmt.Errorf("event: member timeline: %w", err)
+	}
+	return scan(rows)
+}
+
+// Count returns how many events of a type a tenant has.
+func (l *Log) Count(ctx context.Context, tenantID int64, t Type) (int64, error) {
+	var n int64
+	err := l.db.R.QueryRowContext(ctx, `SELECT COUNT(*) FROM events WHERE tenant_id = $1 AND type = $2`, tenantID, string(t)).Scan(&n)
+	return n, err
+}

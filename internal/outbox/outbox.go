@@ -1,0 +1,203 @@
+package outbox
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/liveloop/liveloop/internal/channel"
+	"github.com/liveloop/liveloop/internal/store"
+	"github.com/liveloop/liveloop/internal/textnorm"
+)
+
+// State of an outbox row.
+type State string
+
+const (
+	Pending State = "pending"
+	Sending State = "sending"
+	Sent    State = "sent"
+	Failed  State = "failed"
+	Unknown State = "unknown"
+)
+
+// MaxAttempts bounds retries of transient failures.
+const MaxAttempts = 8
+
+// Item is one outbox row.
+type Item struct {
+	ID            int64
+	TenantID      int64
+	Channel       string
+	IdemKey       string
+	GroupID       int64
+	MemberID      int64
+	StaffID       int64
+	SenderName    string
+	Body          string
+	State         State
+	Attempts      int
+	NextAttemptAt time.Time
+	LastError     string
+	ExternalID    string
+	CreatedAt     time.Time
+	SentAt        time.Time
+}
+
+// Outbox stores and sends outbound messages.
+type Outbox struct {
+	db       *store.DB
+	channels *channel.Registry
+	log      *slog.Logger
+	wake     chan struct{}
+
+	// Poll is how often the worker looks for due rows when not woken.
+	Poll time.Duration
+	// Batch is how many rows one pass claims.
+	Batch int
+	// OnSent is called after a row is recorded as sent (metrics).
+	OnSent func(Item)
+
+	mu    sync.Mutex
+	paces map[string]*rate.Limiter // channel or channel+group → limiter
+	nowFn func() time.Time
+}
+
+// New returns an outbox sending through the registry's channels.
+func New(db *store.DB, channels *channel.Registry, log *slog.Logger) *Outbox {
+	return &Outbox{db: db, channels: channels, log: log, wake: make(chan struct{}, 1),
+		Poll: time.Second, Batch: 100, paces: map[string]*rate.Limiter{}, nowFn: time.Now}
+}
+
+// ErrInvalid is returned for a message that cannot be queued.
+var ErrInvalid = errors.New("outbox: invalid message")
+
+// EnqueueTx queues a message inside tx. It reports false (and queues
+// nothing) when a message with the same idempotency key exists.
+func (o *Outbox) EnqueueTx(ctx context.Context, tx *store.Tx, it Item) (int64, bool, error) {
+	it.Body = strings.TrimSpace(textnorm.Clean(it.Body))
+	it.SenderName = textnorm.Line(it.SenderName)
+	ch, ok := o.channels.Get(it.Channel)
+	switch {
+	case !ok:
+		return 0, false, fmt.Errorf("%w: unknown channel %q", ErrInvalid, it.Channel)
+	case it.TenantID == 0 || it.IdemKey == "":
+		return 0, false, fmt.Errorf("%w: no tenant or idempotency key", ErrInvalid)
+	case it.GroupID == 0 && it.MemberID == 0:
+		return 0, false, fmt.Errorf("%w: no recipient", ErrInvalid)
+	case textnorm.Blank(it.Body):
+		return 0, false, fmt.Errorf("%w: empty message", ErrInvalid)
+	case ch.Capabilities().MaxTextLen > 0 && !textnorm.Limit(it.Body, ch.Capabilities().MaxTextLen):
+		return 0, false, fmt.Errorf("%w: message longer than %d characters", ErrInvalid, ch.Capabilities().MaxTextLen)
+	}
+	now := o.nowFn().UTC()
+	if it.NextAttemptAt.IsZero() {
+		it.NextAttemptAt = now
+	}
+	var id int64
+	err := tx.QueryRowContext(ctx, `INSERT INTO outbox (tenant_id, channel, idem_key, group_id, member_id, staff_id,
+		sender_name, body, state, next_attempt_at, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', $9, $10)
+		ON CONFLICT (tenant_id, idem_key) DO NOTHING RETURNING id`,
+		it.TenantID, it.Channel, it.IdemKey, nullID(it.GroupID), nullID(it.MemberID), nullID(it.StaffID),
+		it.SenderName, it.Body, store.Millis(it.NextAttemptAt), store.Millis(now)).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, fmt.Errorf("outbox: enqueue: %w", err)
+	}
+	tx.AfterCommit(o.Wake)
+	return id, true, nil
+}
+
+// Enqueue queues a message in its own transaction.
+func (o *Outbox) Enqueue(ctx context.Context, it Item) (int64, bool, error) {
+	var id int64
+	var created bool
+	err := o.db.InTx(ctx, func(tx *store.Tx) error {
+		var err error
+		id, created, err = o.EnqueueTx(ctx, tx, it)
+		return err
+	})
+	return id, created, err
+}
+
+// Wake makes the worker look for due rows now.
+func (o *Outbox) Wake() {
+	select {
+	case o.wake <- struct{}{}:
+	default:
+	}
+}
+
+func nullID(id int64) any {
+	if id == 0 {
+		return nil
+	}
+	return id
+}
+
+const itemCols = `id, tenant_id, channel, idem_key, group_id, member_id, staff_id, sender_name, body, state, attempts,
+	next_attempt_at, last_error, external_id, created_at, sent_at`
+
+func scanItems(rows *sql.Rows) ([]Item, error) {
+	defer rows.Close()
+	var out []Item
+	for rows.Next() {
+		var it Item
+		var group, member, staff, sent sql.NullInt64
+		var next, created int64
+		var state string
+		if err := rows.Scan(&it.ID, &it.TenantID, &it.Channel, &it.IdemKey, &group, &member, &staff, &it.SenderName,
+			&it.Body, &state, &it.Attempts, &next, &it.LastError, &it.ExternalID, &created, &sent); err != nil {
+			return nil, err
+		}
+		it.GroupID, it.MemberID, it.StaffID = group.Int64, member.Int64, staff.Int64
+		it.State, it.NextAttemptAt, it.CreatedAt, it.SentAt = State(state), store.Time(next), store.Time(created), store.NullMillis(sent)
+		out = append(out, it)
+	}
+	return out, rows.Err()
+}
+
+// Get returns one row of the tenant.
+func (o *Outbox) Get(ctx context.Context, tenantID, id int64) (Item, error) {
+	rows, err := o.db.R.QueryContext(ctx, `SELECT `+itemCols+` FROM outbox WHERE tenant_id = $1 AND id = $2`, tenantID, id)
+	if err != nil {
+		return Item{}, err
+	}
+	items, err := scanItems(rows)
+	if err != nil {
+		return Item{}, err
+	}
+	if len(items) == 0 {
+		return Item{}, store.ErrNotFound
+	}
+	return items[0], nil
+}
+
+// Counts returns how many rows of the tenant are in each state.
+func (o *Outbox) Counts(ctx context.Context, tenantID int64) (map[State]int, error) {
+	rows, err := o.db.R.QueryContext(ctx, `SELECT state, COUNT(*) FROM outbox WHERE tenant_id = $1 GROUP BY state`, tenantID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[State]int{}
+	for rows.Next() {
+		var s string
+		var n int
+		if err := rows.Scan(&s, &n); err != nil {
+			return nil, err
+		}
+		out[State(s)] = n
+	}
+	return out, rows.Err()
+}
