@@ -13,6 +13,9 @@ import "sync"
 
 // Client is one connection's queue of frames.
 type Client struct {
+	// Key identifies who is connected (a member id; 0 for staff), so that
+	// a member removed from a group can be cut off at once.
+	Key  int64
 	send chan []byte
 	done chan struct{}
 	once sync.Once
@@ -83,6 +86,17 @@ func (h *Hub) Broadcast(room string, frame []byte) {
 			if h.OnDrop != nil {
 				h.OnDrop(room)
 			}
+		}
+	}
+}
+
+// DropKey drops every client of room whose Key is key.
+func (h *Hub) DropKey(room string, key int64) {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	for c := range h.rooms[room] {
+		if c.Key == key {
+			c.drop()
 		}
 	}
 }

@@ -146,3 +146,10 @@ CREATE TABLE outbox (
     UNIQUE (tenant_id, idem_key)
 );
 CREATE INDEX outbox_due ON outbox (state, next_attempt_at);
+
+-- Installation-wide settings (not per tenant): generated secrets such as
+-- the member-cookie key, so every node of one installation shares them.
+CREATE TABLE instance_settings (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);

@@ -1,0 +1,73 @@
+package web
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/liveloop/liveloop/internal/event"
+)
+
+// frame is what a chat client receives (and, for "send", sends).
+type frame struct {
+	Type     string    `json:"type"` // message | removed | error | send
+	ID       int64     `json:"id,omitempty"`
+	At       time.Time `json:"at,omitzero"`
+	Sender   string    `json:"sender,omitempty"`
+	Staff    bool      `json:"staff,omitempty"`
+	MemberID int64     `json:"member_id,omitempty"`
+	Text     string    `json:"text,omitempty"`
+	ClientID string    `json:"client_id,omitempty"`
+	Code     string    `json:"code,omitempty"`
+	Message  string    `json:"message,omitempty"`
+}
+
+func room(tenantID, groupID int64) string { return fmt.Sprintf("g:%d:%d", tenantID, groupID) }
+
+// memberSourceID is the event source id of a member's chat message: the
+// client's own id for it, scoped by member, so a resend after a dropped
+// connection is stored once.
+func memberSourceID(memberID int64, clientID string) string {
+	return fmt.Sprintf("m%d:%s", memberID, clientID)
+}
+
+func frameOf(e event.Event) frame {
+	var d event.MessageData
+	e.Decode(&d)
+	f := frame{Type: "message", ID: e.ID, At: e.At, Sender: d.SenderName, Staff: e.StaffID != 0, MemberID: e.MemberID, Text: d.Text}
+	if e.Source == event.SourceWeb {
+		if _, cid, ok := strings.Cut(e.SourceID, ":"); ok {
+			f.ClientID = cid
+		}
+	}
+	return f
+}
+
+func framesOf(evs []event.Event) []frame {
+	out := make([]frame, 0, len(evs))
+	for _, e := range evs {
+		out = append(out, frameOf(e))
+	}
+	return out
+}
+
+// forward turns appended events into frames for the rooms that show them.
+// It runs on the publisher's goroutine: encode once, queue, never block.
+func (s *Server) forward(e event.Event) {
+	if e.GroupID == 0 {
+		return
+	}
+	switch e.Type {
+	case event.Message:
+		b, err := json.Marshal(frameOf(e))
+		if err != nil {
+			return
+		}
+		s.Hub.Broadcast(room(e.TenantID, e.GroupID), b)
+	case event.MemberRemoved, event.MemberLeft:
+		b, _ := json.Marshal(frame{Type: "removed", MemberID: e.MemberID})
+		s.Hub.Broadcast(room(e.TenantID, e.GroupID), b)
+		s.Hub.DropKey(room(e.TenantID, e.GroupID), e.MemberID)
+	}
+}

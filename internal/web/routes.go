@@ -1,0 +1,105 @@
+package web
+
+import (
+	"io/fs"
+	"net/http"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Access says who may use a route.
+type Access string
+
+const (
+	Public Access = "public"
+	Staff  Access = "staff"  // console session of the tenant the ids belong to
+	Member Access = "member" // member cookie of the tenant in the path
+)
+
+// Route is one endpoint.
+type Route struct {
+	Pattern string // net/http pattern: "METHOD /path/{param}"
+	Access  Access
+	handler http.Handler
+}
+
+// Routes lists every endpoint; tests sweep them (tenant isolation, auth).
+func (s *Server) Routes() []Route {
+	pub := func(p string, h http.HandlerFunc) Route { return Route{p, Public, h} }
+	st := func(p string, h staffHandler) Route { return Route{p, Staff, s.staff(h)} }
+	mem := func(p string, h http.HandlerFunc) Route { return Route{p, Member, h} }
+	return []Route{
+		pub("GET /{$}", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/console", http.StatusSeeOther) }),
+		pub("GET /healthz", s.healthz),
+		pub("GET /readyz", s.readyz),
+		{"GET /metrics", Public, promhttp.HandlerFor(s.Registry, promhttp.HandlerOpts{})},
+		{"GET /static/", Public, http.StripPrefix("/static/", staticFiles(s.static))},
+		pub("GET /login", s.loginPage),
+		pub("POST /login", s.login),
+		pub("POST /lang", s.setLanguage),
+
+		st("POST /logout", s.logout),
+		st("GET /console", s.home),
+		st("POST /console/account/language", s.accountLanguage),
+		st("GET /console/groups", s.groupsList),
+		st("GET /console/groups/new", s.groupNew),
+		st("POST /console/groups", s.groupCreate),
+		st("GET /console/groups/{id}", s.groupShow),
+		st("GET /console/groups/{id}/edit", s.groupEdit),
+		st("POST /console/groups/{id}", s.groupUpdate),
+		st("POST /console/groups/{id}/joincodes", s.joinCodeCreate),
+		st("POST /console/groups/{id}/joincodes/{cid}/disable", s.joinCodeDisable),
+		st("GET /console/groups/{id}/qr/{code}", s.groupQR),
+		st("GET /console/groups/{id}/messages", s.groupMessages),
+		st("POST /console/groups/{id}/messages", s.groupSend),
+		st("GET /console/groups/{id}/ws", s.groupWS),
+		st("POST /console/groups/{id}/members/{mid}/remove", s.memberRemove),
+		st("GET /console/members", s.membersList),
+		st("GET /console/members/{id}", s.memberShow),
+		st("POST /console/members/{id}/tags", s.memberTagAdd),
+		st("POST /console/members/{id}/tags/remove", s.memberTagRemove),
+		st("POST /console/members/{id}/consent", s.memberConsent),
+		st("POST /console/members/{id}/merge", s.memberMerge),
+
+		pub("GET /j/{code}", s.joinPage),
+		pub("POST /j/{code}", s.join),
+		mem("GET /m/{tenant}", s.memberHome),
+		mem("GET /m/{tenant}/g/{id}", s.chatPage),
+		mem("GET /m/{tenant}/g/{id}/ws", s.chatWS),
+		mem("POST /m/{tenant}/g/{id}/leave", s.leave),
+	}
+}
+
+// Handler is the whole HTTP surface.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	for _, rt := range s.Routes() {
+		mux.Handle(rt.Pattern, rt.handler)
+	}
+	return s.wrap(mux)
+}
+
+func staticFiles(fsys fs.FS) http.Handler {
+	files := http.FileServerFS(fsys)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=3600")
+		files.ServeHTTP(w, r)
+	})
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain")
+	w.Write([]byte("ok\n"))
+}
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain")
+	if s.Ready != nil {
+		if err := s.Ready(r.Context()); err != nil {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			w.Write([]byte("not ready: " + err.Error() + "\n"))
+			return
+		}
+	}
+	w.Write([]byte("ready\n"))
+}

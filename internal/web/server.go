@@ -1,0 +1,100 @@
+package web
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"sync"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/liveloop/liveloop/internal/community"
+	"github.com/liveloop/liveloop/internal/event"
+	"github.com/liveloop/liveloop/internal/i18n"
+	"github.com/liveloop/liveloop/internal/member"
+	"github.com/liveloop/liveloop/internal/outbox"
+	"github.com/liveloop/liveloop/internal/realtime"
+	"github.com/liveloop/liveloop/internal/store"
+	"github.com/liveloop/liveloop/internal/tenant"
+)
+
+// Deps are the services the web layer calls.
+type Deps struct {
+	DB        *store.DB
+	Tenants   *tenant.Service
+	Members   *member.Service
+	Community *community.Service
+	Log       *event.Log
+	Outbox    *outbox.Outbox
+	Hub       *realtime.Hub
+	Catalog   *i18n.Catalog
+	Logger    *slog.Logger
+	Registry  *prometheus.Registry
+
+	PublicURL     string // scheme://host of this liveloop, for links and QR codes
+	SecureCookies bool   // set the Secure flag (true unless configured otherwise)
+	MemberKey     []byte // signs member cookies
+	// Ready reports whether the server can take traffic (database reachable,
+	// schema current); /readyz answers 503 otherwise.
+	Ready func(ctx context.Context) error
+}
+
+// Server is the HTTP side of liveloop.
+type Server struct {
+	Deps
+	pages   map[string]*template.Template
+	static  fs.FS
+	logins  *loginLimiter
+	metrics *metrics
+	conns   sync.WaitGroup // open WebSockets, for a drained shutdown
+}
+
+// New builds the server; it fails if a template does not parse.
+func New(d Deps) (*Server, error) {
+	if len(d.MemberKey) < 32 {
+		return nil, fmt.Errorf("web: member cookie key must have at least 32 bytes")
+	}
+	if d.Registry == nil {
+		d.Registry = prometheus.NewRegistry()
+	}
+	if d.Logger == nil {
+		d.Logger = slog.Default()
+	}
+	s := &Server{Deps: d, logins: newLoginLimiter(), metrics: newMetrics(d.Registry)}
+	var err error
+	if s.pages, err = parsePages(); err != nil {
+		return nil, err
+	}
+	s.static, _ = fs.Sub(assets, "static")
+	return s, nil
+}
+
+// Run forwards appended events to connected clients until ctx ends.
+func (s *Server) Run(ctx context.Context) error {
+	unsubscribe := s.Log.Bus().Subscribe(s.forward)
+	<-ctx.Done()
+	unsubscribe()
+	return nil
+}
+
+// CloseConnections closes every WebSocket (with "going away") and waits
+// for their handlers to finish, up to ctx.
+func (s *Server) CloseConnections(ctx context.Context) {
+	s.Hub.Close()
+	done := make(chan struct{})
+	go func() { s.conns.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+	}
+}
+
+// RandomKey returns n random bytes (for generated secrets).
+func RandomKey(n int) []byte {
+	b := make([]byte, n)
+	rand.Read(b)
+	return b
+}

@@ -1,0 +1,135 @@
+// liveloop — the few behaviours the pages need, in plain JavaScript.
+// Member text is only ever put into the page with textContent.
+(function () {
+  "use strict";
+
+  // Forms that ask before they act, selects that submit on change.
+  document.addEventListener("submit", function (e) {
+    var msg = e.target.getAttribute("data-confirm");
+    if (msg && !window.confirm(msg)) e.preventDefault();
+  });
+  document.querySelectorAll("select[data-autosubmit]").forEach(function (sel) {
+    if (sel.hasAttribute("data-next-here")) {
+      var next = sel.form.querySelector("input[name=next]");
+      if (next) next.value = location.pathname + location.search;
+    }
+    sel.addEventListener("change", function () { sel.form.submit(); });
+  });
+  document.querySelectorAll("input[data-join-url]").forEach(function (inp) {
+    inp.addEventListener("focus", function () { inp.select(); });
+  });
+
+  var box = document.querySelector("[data-chat]");
+  if (!box) return;
+
+  var list = box.querySelector("[data-messages]");
+  var form = box.querySelector("[data-composer]");
+  var errorLine = box.querySelector("[data-error]");
+  var status = document.querySelector("[data-status]");
+  var last = parseInt(box.dataset.after || "0", 10);
+  var me = box.dataset.me ? parseInt(box.dataset.me, 10) : 0;
+  var pending = []; // frames to (re)send when connected
+  var ws = null, retry = 0, stopped = false;
+
+  function newID() {
+    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+    var a = new Uint8Array(16);
+    crypto.getRandomValues(a);
+    return Array.prototype.map.call(a, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
+  }
+
+  function setStatus(key) {
+    if (status) status.textContent = box.dataset[key] || "";
+    if (status) status.dataset.state = key;
+  }
+
+  function showError(text) {
+    errorLine.textContent = text;
+    errorLine.hidden = !text;
+  }
+
+  function atBottom() { return list.scrollHeight - list.scrollTop - list.clientHeight < 80; }
+
+  function add(f) {
+    if (f.type !== "message" || f.id <= last) return;
+    last = f.id;
+    var stick = atBottom();
+    var li = document.createElement("li");
+    li.className = "msg" + (f.staff ? " staff" : "") + (me && f.member_id === me ? " mine" : "");
+    li.dataset.id = String(f.id);
+    var who = document.createElement("span");
+    who.className = "sender";
+    who.textContent = f.sender || "";
+    var when = document.createElement("time");
+    when.textContent = new Date(f.at).toLocaleString([], { month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit" });
+    var text = document.createElement("p");
+    text.className = "text";
+    text.textContent = f.text || "";
+    li.append(who, when, text);
+    list.appendChild(li);
+    if (f.client_id) {
+      pending = pending.filter(function (p) { return p.client_id !== f.client_id; });
+    }
+    if (stick) list.scrollTop = list.scrollHeight;
+  }
+
+  function connect() {
+    var url = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + box.dataset.ws + "?after=" + last;
+    ws = new WebSocket(url);
+    ws.onopen = function () {
+      retry = 0;
+      setStatus("online");
+      if (!box.dataset.send) pending.forEach(function (p) { ws.send(JSON.stringify(p)); });
+    };
+    ws.onmessage = function (e) {
+      var f;
+      try { f = JSON.parse(e.data); } catch (_) { return; }
+      if (f.type === "message") add(f);
+      else if (f.type === "error") showError(f.message || f.code);
+      else if (f.type === "removed" && me && f.member_id === me) {
+        stopped = true;
+        setStatus("removed");
+        form.hidden = true;
+      }
+    };
+    ws.onclose = function () {
+      ws = null;
+      if (stopped) return;
+      setStatus("offline");
+      retry++;
+      setTimeout(connect, Math.min(10000, 300 * Math.pow(2, retry)));
+    };
+  }
+
+  list.scrollTop = list.scrollHeight;
+  form.addEventListener("submit", function (e) {
+    e.preventDefault();
+    var area = form.querySelector("textarea");
+    var text = area.value;
+    if (!text.trim()) return;
+    showError("");
+    var f = { type: "send", client_id: newID(), text: text };
+    if (box.dataset.send) {
+      // Staff post through the console endpoint (and so through the outbox).
+      fetch(box.dataset.send, {
+        method: "POST",
+        headers: { "Content-Type": "application/json", "X-CSRF-Token": box.dataset.csrf, "Accept": "application/json" },
+        body: JSON.stringify({ client_id: f.client_id, text: text })
+      }).then(function (r) {
+        if (!r.ok) return r.json().then(function (j) { showError(j.message || r.statusText); });
+        area.value = "";
+      }).catch(function (err) { showError(String(err)); });
+      return;
+    }
+    pending.push(f);
+    if (ws && ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(f));
+    area.value = "";
+  });
+  form.querySelector("textarea").addEventListener("keydown", function (e) {
+    if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
+      e.preventDefault();
+      form.requestSubmit();
+    }
+  });
+  connect();
+})();
