@@ -110,7 +110,9 @@ func TestCommunityLoop(t *testing.T) {
 		must(t, alice.Get("/j/"+code), 200, "护肤 &lt;干货&gt; 群", `name="name"`)
 		chat := alice.Join(code, "Alice")
 		bob.Join(code, "<b>Bob</b>")
-		must(t, alice.Get(chat), 200, "data-chat")
+		// Labels reach data attributes as plain text (html/template would
+		// quote them as JavaScript in an attribute named data-on…).
+		must(t, alice.Get(chat), 200, "data-chat", `data-text-online="live"`)
 
 		ctx := context.Background()
 		wa, _, err := alice.Dial(ctx, chat+"/ws")

@@ -39,7 +39,8 @@
   }
 
   function setStatus(key) {
-    if (status) status.textContent = box.dataset[key] || "";
+    var label = "text" + key.charAt(0).toUpperCase() + key.slice(1);
+    if (status) status.textContent = box.dataset[label] || "";
     if (status) status.dataset.state = key;
   }
 

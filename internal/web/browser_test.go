@@ -1,0 +1,210 @@
+package web_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/chromedp"
+
+	"github.com/liveloop/liveloop/internal/app/apptest"
+	"github.com/liveloop/liveloop/internal/store"
+)
+
+// chromium finds Debian's chromium (or LIVELOOP_CHROMIUM). Without one the
+// browser tests are skipped with the reason, unless
+// LIVELOOP_REQUIRE_BROWSER is set (CI sets it, after installing chromium).
+func chromium(t *testing.T) string {
+	for _, p := range []string{os.Getenv("LIVELOOP_CHROMIUM"), "chromium", "chromium-browser", "google-chrome"} {
+		if p == "" {
+			continue
+		}
+		if path, err := exec.LookPath(p); err == nil {
+			return path
+		}
+	}
+	if os.Getenv("LIVELOOP_REQUIRE_BROWSER") != "" {
+		t.Fatal("LIVELOOP_REQUIRE_BROWSER is set but no chromium was found (apt-get install chromium)")
+	}
+	t.Skip("no chromium on PATH: skipping the browser test (apt-get install chromium, or set LIVELOOP_CHROMIUM)")
+	return ""
+}
+
+func browser(t *testing.T) context.Context {
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromium(t)),
+		chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.WindowSize(1280, 860),
+		chromedp.UserDataDir(t.TempDir()),
+	)
+	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	t.Cleanup(cancelAlloc)
+	// The first context starts the browser; tabs get their own browser
+	// contexts (separate cookie jars) under it.
+	root, cancel := chromedp.NewContext(alloc)
+	t.Cleanup(cancel)
+	if err := chromedp.Do(root, chromedp.Navigate("about:blank")); err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
+	return root
+}
+
+// tab opens a tab in its own browser context (its own cookies), failing
+// the test if any page in it ever opens a JavaScript dialog: hostile member
+// text must never run.
+func tab(t *testing.T, root context.Context) context.Context {
+	ctx, cancel := chromedp.NewContext(root, chromedp.WithNewBrowserContext())
+	t.Cleanup(cancel)
+	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
+		t.Fatalf("open tab: %v", err)
+	}
+	dialogs := chromedp.Events(ctx, page.JavascriptDialogOpening)
+	go func() {
+		for d, err := range dialogs {
+			if err != nil {
+				return
+			}
+			t.Errorf("a page opened a %s dialog: %q — member text ran as script", d.Type, d.Message)
+			chromedp.Call(ctx, page.HandleJavaScriptDialog, page.HandleJavaScriptDialogParams{Accept: false})
+		}
+	}()
+	ctx, cancelT := context.WithTimeout(ctx, 60*time.Second)
+	t.Cleanup(cancelT)
+	return ctx
+}
+
+// dump describes a tab's page for a failure message.
+func dump(t *testing.T, ctx context.Context) string {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	text, err := chromedp.Run(ctx, chromedp.Evaluate[string](`location.href + "\n" + document.body.innerText.slice(0, 2000)`))
+	if err != nil {
+		return "(page unavailable: " + err.Error() + ")"
+	}
+	return text
+}
+
+// wait polls a JavaScript condition until it is true (or the tab's
+// deadline passes).
+func wait(expr string) chromedp.Action[chromedp.Void] {
+	poll := chromedp.Poll[bool](expr)
+	return func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
+		_, err := poll(ctx, t)
+		return chromedp.Void{}, err
+	}
+}
+
+func hasText(selector, text string) string {
+	return fmt.Sprintf(`[...document.querySelectorAll(%q)].some(e => e.textContent === %q)`, selector, text)
+}
+
+// The issue #2 journey in a real browser: an operator logs in and creates a
+// group, a member joins by its link with a hostile display name and sends a
+// hostile message, the operator sees it live (inert), replies, and the
+// member sees the reply.
+func TestBrowserJourney(t *testing.T) {
+	alloc := browser(t)
+	e := apptest.Start(t, store.SQLite)
+	b := e.Brand("browser")
+
+	op := tab(t, alloc)
+	err := chromedp.Do(op,
+		chromedp.Navigate(e.URL+"/login"),
+		chromedp.SendKeys(`input[name=tenant]`, b.Tenant.Slug),
+		chromedp.SendKeys(`input[name=email]`, b.Staff.Email),
+		chromedp.SendKeys(`input[name=password]`, b.Password),
+		chromedp.Submit(`input[name=password]`),
+		chromedp.WaitVisible(`header.top nav`),
+		chromedp.Navigate(e.URL+"/console/groups/new"),
+		chromedp.SendKeys(`input[name=name]`, "直播点赞群"),
+		chromedp.Click(`input[value=booster]`),
+		chromedp.SendKeys(`textarea[name=audience]`, "每晚看直播的老粉"),
+		chromedp.SendKeys(`textarea[name=promise]`, "点赞抽奖、专属券"),
+		chromedp.SendKeys(`textarea[name=tone]`, "热闹、亲切"),
+		chromedp.Submit(`input[name=name]`),
+		chromedp.WaitVisible(`input[data-join-url]`),
+		wait(`document.querySelector('[data-status]').dataset.state === 'online'`),
+	)
+	if err != nil {
+		t.Fatalf("operator: %v", err)
+	}
+	joinURL, err := chromedp.Run(op, chromedp.Value(`input[data-join-url]`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(joinURL, e.URL+"/j/") {
+		t.Fatalf("join link %q", joinURL)
+	}
+
+	const hostileName = `<img src=x onerror=alert(1)>`
+	const hostileText = `<script>alert("xss")</script><b hx-get="/x" hx-trigger="load">bold</b> {{.Secret}} ‮evil`
+	member := tab(t, alloc)
+	err = chromedp.Do(member,
+		chromedp.Navigate(joinURL),
+		chromedp.WaitVisible(`input[name=name]`),
+		chromedp.SetValue(`input[name=name]`, hostileName),
+		chromedp.Submit(`input[name=name]`),
+		chromedp.WaitVisible(`[data-composer] textarea`),
+		wait(`document.querySelector('[data-status]').dataset.state === 'online'`),
+		chromedp.SetValue(`[data-composer] textarea`, hostileText),
+		chromedp.Click(`[data-composer] button`),
+		wait(hasText(`[data-messages] .text`, hostileText)),
+	)
+	if err != nil {
+		t.Fatalf("member: %v\n%s", err, dump(t, member))
+	}
+
+	// The operator's live view shows it, as text.
+	const elements = `document.querySelectorAll('[data-messages] img, [data-messages] script, [data-messages] b').length`
+	err = chromedp.Do(op,
+		wait(hasText(`[data-messages] .text`, hostileText)),
+		wait(hasText(`[data-messages] .sender`, hostileName)),
+	)
+	if err != nil {
+		t.Fatalf("operator live view: %v", err)
+	}
+	images, err := chromedp.Run(op, chromedp.Evaluate[int](elements))
+	if err == nil {
+		err = chromedp.Do(op, chromedp.SendKeys(`[data-composer] textarea`, "欢迎！今晚 8 点开播"), chromedp.Click(`[data-composer] button`))
+	}
+	if err != nil {
+		t.Fatalf("operator live view: %v", err)
+	}
+	if images != 0 {
+		t.Fatalf("member text became %d elements in the console", images)
+	}
+	if err := chromedp.Do(member, wait(hasText(`[data-messages] .text`, "欢迎！今晚 8 点开播"))); err != nil {
+		t.Fatalf("member did not see the operator's reply: %v", err)
+	}
+	// After a reload the member page renders the history server-side, still inert.
+	if err := chromedp.Do(member, chromedp.Reload(), chromedp.WaitVisible(`[data-messages]`),
+		wait(hasText(`[data-messages] .text`, hostileText))); err != nil {
+		t.Fatal(err)
+	}
+	if images, err = chromedp.Run(member, chromedp.Evaluate[int](elements)); err != nil {
+		t.Fatal(err)
+	}
+	if images != 0 {
+		t.Fatalf("history rendered member text as %d elements", images)
+	}
+
+	// README screenshot: LIVELOOP_SCREENSHOT=docs/console.png go test -run TestBrowserJourney ./internal/web/
+	if path := os.Getenv("LIVELOOP_SCREENSHOT"); path != "" {
+		png, err := chromedp.Run(op, chromedp.FullScreenshot(90))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
