@@ -77,6 +77,10 @@ func StartDSN(t testing.TB, dsn string) *Env {
 	return &Env{App: a, URL: cfg.BaseURL, t: t}
 }
 
+// Attach wraps an App the test started itself (to control its lifecycle)
+// with the helpers of Env.
+func Attach(t testing.TB, a *app.App, url string) *Env { return &Env{App: a, URL: url, t: t} }
+
 type testWriter struct{ t testing.TB }
 
 func (w testWriter) Write(p []byte) (int, error) { w.t.Log(strings.TrimSpace(string(p))); return len(p), nil }
