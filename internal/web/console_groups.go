@@ -272,7 +272,7 @@ func (s *Server) groupSend(w http.ResponseWriter, r *http.Request, c *staffCtx) 
 	var req sendRequest
 	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
 		if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
-			s.fail(w, r, fmt.Errorf("%w: %v", store.ErrInvalid, err))
+			s.fail(w, r, fmt.Errorf("%w: %w", store.ErrInvalid, err))
 			return
 		}
 	} else {

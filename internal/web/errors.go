@@ -22,6 +22,8 @@ type problem struct {
 // classify maps domain errors to HTTP, once for the whole web layer.
 func classify(err error) problem {
 	switch {
+	case errTooLarge(err):
+		return problem{http.StatusRequestEntityTooLarge, "too_large", "error.too_large", ""}
 	case errors.Is(err, store.ErrNotFound):
 		return problem{http.StatusNotFound, "not_found", "error.not_found", ""}
 	case errors.Is(err, community.ErrExpired):
@@ -38,8 +40,6 @@ func classify(err error) problem {
 		return problem{http.StatusConflict, "conflict", "error.conflict", detail(err)}
 	case errors.Is(err, store.ErrInvalid), errors.Is(err, outbox.ErrInvalid):
 		return problem{http.StatusBadRequest, "invalid", "error.invalid", detail(err)}
-	case errTooLarge(err):
-		return problem{http.StatusRequestEntityTooLarge, "too_large", "error.too_large", ""}
 	}
 	return problem{http.StatusInternalServerError, "internal", "error.internal", ""}
 }

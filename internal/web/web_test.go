@@ -155,6 +155,12 @@ func TestCommunityLoop(t *testing.T) {
 			t.Fatalf("staff frame %+v", f)
 		}
 
+		// An oversized body is refused with 413 and queues nothing.
+		big := op.PostJSON(groupURL+"/messages", `{"client_id":"staff-0002","text":"`+strings.Repeat("x", 70<<10)+`"}`)
+		must(t, big, http.StatusRequestEntityTooLarge, `"too_large"`)
+		must(t, op.PostJSON(groupURL+"/messages", `{"client_id":"staff-0003","text":"`+strings.Repeat("长", 2001)+`"}`), http.StatusBadRequest, "longer than 2000")
+		must(t, op.PostJSON(groupURL+"/messages", `{"client_id":"staff-0003","text":`), http.StatusBadRequest)
+
 		// History: the console page and a reconnect with after=0 page show all three once, escaped.
 		page = op.Get(groupURL)
 		must(t, page, 200, "hello &lt;script&gt;alert(1)&lt;/script&gt;", "&lt;b&gt;Bob&lt;/b&gt;", "欢迎新朋友")
