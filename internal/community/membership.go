@@ -55,6 +55,19 @@ func (s *Service) JoinTx(ctx context.Context, tx *store.Tx, r JoinRequest) (bool
 	if r.At.IsZero() {
 		r.At = time.Now().UTC()
 	}
+	if s.db.Dialect == store.Postgres {
+		// Joins of one group run one after the other, so that two of them
+		// cannot both see the last free place (READ COMMITTED would let
+		// them). On SQLite the write transaction already does this.
+		err := tx.QueryRowContext(ctx, `SELECT id FROM community_groups WHERE tenant_id = $1 AND id = $2 FOR UPDATE`,
+			r.TenantID, r.GroupID).Scan(new(int64))
+		if errors.Is(err, sql.ErrNoRows) {
+			return false, store.ErrNotFound
+		}
+		if err != nil {
+			return false, fmt.Errorf("community: join: %w", err)
+		}
+	}
 	var removed, left sql.NullInt64
 	err := tx.QueryRowContext(ctx, `SELECT removed_at, left_at FROM group_members WHERE tenant_id = $1 AND group_id = $2 AND member_id = $3`,
 		r.TenantID, r.GroupID, r.MemberID).Scan(&removed, &left)
@@ -67,15 +80,18 @@ func (s *Service) JoinTx(ctx context.Context, tx *store.Tx, r JoinRequest) (bool
 	case existing && !left.Valid:
 		return false, nil
 	}
-	var capacity, count int
+	var capacity, count, isTenants int
 	err = tx.QueryRowContext(ctx, `SELECT g.capacity, (SELECT COUNT(*) FROM group_members gm WHERE gm.group_id = g.id
-		AND gm.left_at IS NULL AND gm.removed_at IS NULL) FROM community_groups g WHERE g.tenant_id = $1 AND g.id = $2 AND g.archived_at IS NULL`,
-		r.TenantID, r.GroupID).Scan(&capacity, &count)
-	if errors.Is(err, sql.ErrNoRows) {
-		return false, store.ErrNotFound
-	}
-	if err != nil {
+		AND gm.left_at IS NULL AND gm.removed_at IS NULL),
+		(SELECT COUNT(*) FROM members m WHERE m.tenant_id = $1 AND m.id = $3)
+		FROM community_groups g WHERE g.tenant_id = $1 AND g.id = $2 AND g.archived_at IS NULL`,
+		r.TenantID, r.GroupID, r.MemberID).Scan(&capacity, &count, &isTenants)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return false, err
+	}
+	if err != nil || isTenants == 0 {
+		// An unknown or archived group, or a member of another tenant.
+		return false, store.ErrNotFound
 	}
 	if count >= capacity {
 		return false, ErrFull

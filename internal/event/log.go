@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
+	"sort"
 	"strings"
 	"time"
 
@@ -91,9 +93,18 @@ func (l *Log) Append(ctx context.Context, e *Event) (bool, error) {
 	return inserted, err
 }
 
-// batchRows bounds one multi-row INSERT: 9 parameters a row stays far
-// below both engines' parameter limits.
-const batchRows = 500
+// batchRows bounds one multi-row INSERT: 9 or 10 parameters a row stays
+// far below both engines' parameter limits. SQLite's is much smaller
+// because it finds each $N placeholder by a linear search of the
+// statement's parameters (when parsing and again when binding), so a
+// statement costs the square of its rows: 500 rows a statement appended
+// five times slower than 20 (docs/benchmarks.md).
+func batchRows(d store.Dialect) int {
+	if d == store.SQLite {
+		return 20
+	}
+	return 500
+}
 
 // AppendBatch appends events in one transaction and returns how many were
 // new; duplicates (within the batch or of stored events) are dropped. The
@@ -109,24 +120,58 @@ func (l *Log) AppendBatch(ctx context.Context, events []Event) (int, error) {
 }
 
 // AppendBatchTx is AppendBatch inside tx.
+//
+// On PostgreSQL, transactions appending overlapping batches wait for each
+// other's uncommitted rows; inserting in different orders, two of them
+// could each hold a row the other waits for (a deadlock). So there the rows
+// go in in one global order, by (tenant, source, source id), under ids
+// drawn beforehand in the batch's own order, which the log keeps.
 func (l *Log) AppendBatchTx(ctx context.Context, tx *store.Tx, events []Event) (int, error) {
-	total := 0
-	for start := 0; start < len(events); start += batchRows {
-		chunk := events[start:min(start+batchRows, len(events))]
+	for i := range events {
+		if err := check(&events[i]); err != nil {
+			return 0, err
+		}
+	}
+	order := make([]int, len(events)) // insertion order: indexes into events
+	for i := range order {
+		order[i] = i
+	}
+	var ids []int64 // on PostgreSQL, the id of events[i]
+	if l.db.Dialect == store.Postgres && len(events) > 1 {
+		sort.SliceStable(order, func(a, b int) bool { return keyLess(&events[order[a]], &events[order[b]]) })
+		var err error
+		if ids, err = drawIDs(ctx, tx, len(events)); err != nil {
+			return 0, err
+		}
+	}
+	cols, perRow := insertCols, 9
+	if ids != nil {
+		cols, perRow = `(id, `+insertCols[1:], 10
+	}
+	var inserted []int
+	rowsPer := batchRows(l.db.Dialect)
+	for start := 0; start < len(order); start += rowsPer {
+		chunk := order[start:min(start+rowsPer, len(order))]
 		var sb strings.Builder
-		sb.WriteString(`INSERT INTO events ` + insertCols + ` VALUES `)
-		args := make([]any, 0, len(chunk)*9)
+		sb.WriteString(`INSERT INTO events ` + cols + ` VALUES `)
+		args := make([]any, 0, len(chunk)*perRow)
 		index := make(map[string]int, len(chunk))
-		for i := range chunk {
-			e := &chunk[i]
-			if err := check(e); err != nil {
-				return 0, err
-			}
-			if i > 0 {
+		for j, i := range chunk {
+			e := &events[i]
+			if j > 0 {
 				sb.WriteByte(',')
 			}
-			n := len(args)
-			fmt.Fprintf(&sb, "($%d,$%d,$%d,$%d,$%d,$%d,$%d,$%d,$%d)", n+1, n+2, n+3, n+4, n+5, n+6, n+7, n+8, n+9)
+			sb.WriteByte('(')
+			for k := 1; k <= perRow; k++ {
+				if k > 1 {
+					sb.WriteByte(',')
+				}
+				fmt.Fprintf(&sb, "$%d", len(args)+k)
+			}
+			sb.WriteByte(')')
+			if ids != nil {
+				args = append(args, ids[i])
+			}
 			args = append(args, e.TenantID, string(e.Type), e.Source, e.SourceID, store.Millis(e.At),
 				nullID(e.MemberID), nullID(e.GroupID), nullID(e.StaffID), string(e.Data))
 			key := fmt.Sprintf("%d\x00%s\x00%s", e.TenantID, e.Source, e.SourceID)
@@ -137,31 +182,70 @@ func (l *Log) AppendBatchTx(ctx context.Context, tx *store.Tx, events []Event) (
 		sb.WriteString(` ON CONFLICT (tenant_id, source, source_id) DO NOTHING RETURNING id, tenant_id, source, source_id`)
 		rows, err := tx.QueryContext(ctx, sb.String(), args...)
 		if err != nil {
-			return total, fmt.Errorf("event: append batch: %w", err)
+			return len(inserted), fmt.Errorf("event: append batch: %w", err)
 		}
-		var published []Event
 		for rows.Next() {
 			var id, tenant int64
 			var source, sourceID string
 			if err := rows.Scan(&id, &tenant, &source, &sourceID); err != nil {
 				rows.Close()
-				return total, err
+				return len(inserted), err
 			}
 			i := index[fmt.Sprintf("%d\x00%s\x00%s", tenant, source, sourceID)]
-			chunk[i].ID = id
-			published = append(published, chunk[i])
-			total++
+			events[i].ID = id
+			inserted = append(inserted, i)
 		}
 		if err := rows.Err(); err != nil {
 			rows.Close()
-			return total, err
+			return len(inserted), err
 		}
 		rows.Close()
-		if len(published) > 0 {
-			tx.AfterCommit(func() { l.publish(published...) })
-		}
 	}
-	return total, nil
+	if len(inserted) > 0 {
+		slices.Sort(inserted) // publish in the batch's (and the ids') order
+		published := make([]Event, len(inserted))
+		for j, i := range inserted {
+			published[j] = events[i]
+		}
+		tx.AfterCommit(func() { l.publish(published...) })
+	}
+	return len(inserted), nil
+}
+
+func keyLess(a, b *Event) bool {
+	if a.TenantID != b.TenantID {
+		return a.TenantID < b.TenantID
+	}
+	if a.Source != b.Source {
+		return a.Source < b.Source
+	}
+	return a.SourceID < b.SourceID
+}
+
+// drawIDs takes n ids from the events' identity sequence, ascending.
+func drawIDs(ctx context.Context, tx *store.Tx, n int) ([]int64, error) {
+	rows, err := tx.QueryContext(ctx, `WITH s AS MATERIALIZED (SELECT pg_get_serial_sequence('events', 'id')::regclass AS seq)
+		SELECT nextval(s.seq) FROM s, generate_series(1, $1)`, n)
+	if err != nil {
+		return nil, fmt.Errorf("event: draw ids: %w", err)
+	}
+	defer rows.Close()
+	ids := make([]int64, 0, n)
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if len(ids) != n {
+		return nil, fmt.Errorf("event: drew %d ids, want %d", len(ids), n)
+	}
+	slices.Sort(ids)
+	return ids, nil
 }
 
 func (l *Log) publish(events ...Event) {

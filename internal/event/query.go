@@ -79,3 +79,21 @@ func (l *Log) Count(ctx context.Context, tenantID int64, t Type) (int64, error) 
 	err := l.db.R.QueryRowContext(ctx, `SELECT COUNT(*) FROM events WHERE tenant_id = $1 AND type = $2`, tenantID, string(t)).Scan(&n)
 	return n, err
 }
+
+// BySource returns the tenant's event stored under a source and its source
+// id (the one a duplicate append was recognised as), or store.ErrNotFound.
+func (l *Log) BySource(ctx context.Context, tenantID int64, source, sourceID string) (Event, error) {
+	rows, err := l.db.R.QueryContext(ctx, `SELECT `+selectCols+` FROM events
+		WHERE tenant_id = $1 AND source = $2 AND source_id = $3`, tenantID, source, sourceID)
+	if err != nil {
+		return Event{}, fmt.Errorf("event: by source: %w", err)
+	}
+	es, err := scan(rows)
+	if err != nil {
+		return Event{}, err
+	}
+	if len(es) == 0 {
+		return Event{}, store.ErrNotFound
+	}
+	return es[0], nil
+}

@@ -2,8 +2,10 @@ package member
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/liveloop/liveloop/internal/event"
@@ -19,15 +21,41 @@ func (s *Service) Merge(ctx context.Context, tenantID, into, from int64, staffID
 		return fmt.Errorf("%w: cannot merge a member into itself", store.ErrInvalid)
 	}
 	return s.db.InTx(ctx, func(tx *store.Tx) error {
-		for _, id := range []int64{into, from} {
-			var merged *int64
-			err := tx.QueryRowContext(ctx, `SELECT merged_into FROM members WHERE tenant_id = $1 AND id = $2`, tenantID, id).Scan(&merged)
-			if err != nil {
-				return store.ErrNotFound
+		// On PostgreSQL both records are locked, in id order, so that merges
+		// racing for one record run one after the other and the later one
+		// sees the earlier one's result.
+		lock := ""
+		if s.db.Dialect == store.Postgres {
+			lock = " FOR UPDATE"
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT id, merged_into FROM members WHERE tenant_id = $1 AND id IN ($2, $3) ORDER BY id`+lock,
+			tenantID, into, from)
+		if err != nil {
+			return fmt.Errorf("member: merge %d into %d: %w", from, into, err)
+		}
+		found := 0
+		var already int64
+		for rows.Next() {
+			var id int64
+			var merged sql.NullInt64
+			if err := rows.Scan(&id, &merged); err != nil {
+				rows.Close()
+				return err
 			}
-			if merged != nil {
-				return fmt.Errorf("%w: member %d was already merged", store.ErrConflict, id)
+			found++
+			if merged.Valid {
+				already = id
 			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("member: merge %d into %d: %w", from, into, err)
+		}
+		if found != 2 {
+			return store.ErrNotFound
+		}
+		if already != 0 {
+			return fmt.Errorf("%w: member %d was already merged", store.ErrConflict, already)
 		}
 		stmts := []string{
 			`UPDATE identities SET member_id = $3 WHERE tenant_id = $1 AND member_id = $2`,
@@ -45,7 +73,11 @@ func (s *Service) Merge(ctx context.Context, tenantID, into, from int64, staffID
 			 WHERE tenant_id = $1 AND id = $3`,
 		}
 		for _, q := range stmts {
-			if _, err := tx.ExecContext(ctx, q, tenantID, from, into); err != nil {
+			args := []any{tenantID, from, into}
+			if !strings.Contains(q, "$3") {
+				args = args[:2] // PostgreSQL refuses arguments a statement does not use
+			}
+			if _, err := tx.ExecContext(ctx, q, args...); err != nil {
 				return fmt.Errorf("member: merge %d into %d: %w", from, into, err)
 			}
 		}
@@ -54,7 +86,7 @@ func (s *Service) Merge(ctx context.Context, tenantID, into, from int64, staffID
 				return err
 			}
 		}
-		_, err := s.log.AppendTx(ctx, tx, &event.Event{
+		_, err = s.log.AppendTx(ctx, tx, &event.Event{
 			TenantID: tenantID, Type: event.MemberMerged, Source: event.SourceConsole,
 			SourceID: "merge:" + strconv.FormatInt(from, 10), At: time.Now(),
 			MemberID: into, StaffID: staffID,

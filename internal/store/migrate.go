@@ -109,7 +109,18 @@ func (db *DB) Migrate(ctx context.Context) (int, error) {
 	}
 	applied := 0
 	for _, m := range ms[current:] {
+		done := false
 		err := db.InTx(ctx, func(tx *Tx) error {
+			// Another process may have applied it since we looked: on
+			// SQLite nothing but this write transaction orders two
+			// migrating processes, so look again inside it.
+			var v int
+			if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&v); err != nil {
+				return err
+			}
+			if done = v >= m.Version; done {
+				return nil
+			}
 			if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
 				return err
 			}
@@ -119,7 +130,9 @@ func (db *DB) Migrate(ctx context.Context) (int, error) {
 		if err != nil {
 			return applied, fmt.Errorf("store: migration %s: %w", m.Name, err)
 		}
-		applied++
+		if !done {
+			applied++
+		}
 	}
 	return applied, nil
 }

@@ -30,10 +30,10 @@ func (s *Server) membersList(w http.ResponseWriter, r *http.Request, c *staffCtx
 
 // timelineEntry is one event of a member's timeline, described for people.
 type timelineEntry struct {
-	At      event.Event
-	Kind    string // catalogue key
-	Group   string
-	Text    string
+	At    event.Event
+	Kind  string // catalogue key
+	Group string
+	Text  string
 }
 
 func (s *Server) memberFor(r *http.Request, c *staffCtx) (member.Member, error) {
@@ -100,10 +100,10 @@ func (s *Server) memberShow(w http.ResponseWriter, r *http.Request, c *staffCtx)
 		timeline = append(timeline, te)
 	}
 	type membershipRow struct {
-		Group string
-		GID   int64
-		Active bool
-		Removed bool
+		Group         string
+		GID           int64
+		Active        bool
+		Removed       bool
 		Joined, Ended any
 	}
 	var rows []membershipRow

@@ -83,7 +83,10 @@ func Attach(t testing.TB, a *app.App, url string) *Env { return &Env{App: a, URL
 
 type testWriter struct{ t testing.TB }
 
-func (w testWriter) Write(p []byte) (int, error) { w.t.Log(strings.TrimSpace(string(p))); return len(p), nil }
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimSpace(string(p)))
+	return len(p), nil
+}
 
 // Brand is a tenant with an operator, a web group and its join code.
 type Brand struct {

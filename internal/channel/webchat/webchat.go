@@ -52,8 +52,15 @@ func (c *Channel) Send(ctx context.Context, m channel.Message) (channel.Result, 
 		GroupID: m.GroupID, StaffID: m.StaffID,
 		Data: event.MustData(event.MessageData{Text: m.Text, SenderName: m.SenderName}),
 	}
-	if _, err := c.log.Append(ctx, &e); err != nil {
+	inserted, err := c.log.Append(ctx, &e)
+	if err != nil {
 		return channel.Result{}, err
+	}
+	if !inserted {
+		// Sent before (a retry after a crash): the message is the stored one.
+		if e, err = c.log.BySource(ctx, m.TenantID, e.Source, e.SourceID); err != nil {
+			return channel.Result{}, err
+		}
 	}
 	return channel.Result{ExternalID: fmt.Sprint(e.ID)}, nil
 }
