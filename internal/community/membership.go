@@ -2,7 +2,9 @@ package community
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strconv"
@@ -111,7 +113,9 @@ func (s *Service) JoinTx(ctx context.Context, tx *store.Tx, r JoinRequest) (bool
 		return false, fmt.Errorf("community: join: %w", err)
 	}
 	if r.SourceID == "" {
-		r.SourceID = "join:" + strconv.FormatInt(r.GroupID, 10) + ":" + strconv.FormatInt(r.MemberID, 10) + ":" + strconv.FormatInt(store.Millis(r.At), 10)
+		// The membership row already makes a repeated join a no-op; the id
+		// only has to be unique, even for two joins in one millisecond.
+		r.SourceID = "join:" + strconv.FormatInt(r.GroupID, 10) + ":" + strconv.FormatInt(r.MemberID, 10) + ":" + uniqueSuffix()
 	}
 	_, err = s.log.AppendTx(ctx, tx, &event.Event{
 		TenantID: r.TenantID, Type: event.MemberJoined, Source: r.Source, SourceID: r.SourceID, At: r.At,
@@ -157,11 +161,19 @@ func (s *Service) end(ctx context.Context, tenantID, groupID, memberID, staffID 
 		}
 		_, err = s.log.AppendTx(ctx, tx, &event.Event{
 			TenantID: tenantID, Type: typ, Source: source,
-			SourceID: fmt.Sprintf("%s:%d:%d:%d", typ, groupID, memberID, store.Millis(now)), At: now,
+			SourceID: fmt.Sprintf("%s:%d:%d:%s", typ, groupID, memberID, uniqueSuffix()), At: now,
 			MemberID: memberID, GroupID: groupID, StaffID: staffID,
 		})
 		return err
 	})
+}
+
+// uniqueSuffix is a random hex string for source ids that are not given by
+// a platform.
+func uniqueSuffix() string {
+	b := make([]byte, 8)
+	rand.Read(b)
+	return hex.EncodeToString(b)
 }
 
 // IsMember reports whether a member is in a group now.
