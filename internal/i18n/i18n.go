@@ -1,5 +1,6 @@
 // Package i18n holds the translation catalogues (zh-CN, zh-TW, en), embedded
-// as one JSON file per language, and picks a language for a request: the
+// as JSON files per language and feature (locales/<lang>/<feature>.json,
+// merged; a key defined twice is an error), and picks a language for a request: the
 // account's choice first, then Accept-Language, then the tenant's default.
 // Every string a person sees goes through a catalogue; a test checks that
 // the three catalogues have the same keys.
@@ -9,13 +10,14 @@ import (
 	"embed"
 	"encoding/json"
 	"fmt"
+	"io/fs"
 	"sort"
 	"strings"
 
 	"golang.org/x/text/language"
 )
 
-//go:embed locales/*.json
+//go:embed locales
 var files embed.FS
 
 // Languages liveloop speaks, the first being the fallback.
@@ -30,13 +32,26 @@ type Catalog struct {
 func Load() (*Catalog, error) {
 	c := &Catalog{msgs: map[string]map[string]string{}}
 	for _, lang := range Languages {
-		b, err := files.ReadFile("locales/" + lang + ".json")
-		if err != nil {
-			return nil, fmt.Errorf("i18n: %s: %w", lang, err)
+		names, err := fs.Glob(files, "locales/"+lang+"/*.json")
+		if err != nil || len(names) == 0 {
+			return nil, fmt.Errorf("i18n: no catalogue for %s", lang)
 		}
 		m := map[string]string{}
-		if err := json.Unmarshal(b, &m); err != nil {
-			return nil, fmt.Errorf("i18n: %s: %w", lang, err)
+		for _, name := range names {
+			b, err := files.ReadFile(name)
+			if err != nil {
+				return nil, fmt.Errorf("i18n: %s: %w", name, err)
+			}
+			part := map[string]string{}
+			if err := json.Unmarshal(b, &part); err != nil {
+				return nil, fmt.Errorf("i18n: %s: %w", name, err)
+			}
+			for k, v := range part {
+				if _, dup := m[k]; dup {
+					return nil, fmt.Errorf("i18n: %s: key %q is defined twice", name, k)
+				}
+				m[k] = v
+			}
 		}
 		c.msgs[lang] = m
 	}
