@@ -135,14 +135,20 @@ func (c *Config) LoadFile(path string) error {
 	return sc.Err()
 }
 
+// notSettings are LIVELOOP_ variables read by commands or tests, not
+// settings.
+var notSettings = map[string]bool{
+	"LIVELOOP_CONFIG": true, "LIVELOOP_OWNER_PASSWORD": true, "LIVELOOP_REQUIRE_POSTGRES": true,
+	"LIVELOOP_REQUIRE_BROWSER": true, "LIVELOOP_CHROMIUM": true, "LIVELOOP_SCREENSHOT": true,
+}
+
 // LoadEnv applies LIVELOOP_* variables; LIVELOOP_<KEY>_FILE reads the
 // value from a file (for secrets mounted by an orchestrator). Unknown
 // LIVELOOP_ variables are an error, so a typo does not pass silently.
 func (c *Config) LoadEnv(environ []string) error {
 	for _, kv := range environ {
 		name, val, _ := strings.Cut(kv, "=")
-		if !strings.HasPrefix(name, "LIVELOOP_") || strings.HasPrefix(name, "LIVELOOP_TEST_") ||
-			name == "LIVELOOP_CONFIG" || name == "LIVELOOP_REQUIRE_POSTGRES" || name == "LIVELOOP_CHROMIUM" {
+		if !strings.HasPrefix(name, "LIVELOOP_") || strings.HasPrefix(name, "LIVELOOP_TEST_") || notSettings[name] {
 			continue
 		}
 		key := strings.ToLower(strings.TrimPrefix(name, "LIVELOOP_"))
