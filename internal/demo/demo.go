@@ -284,4 +284,3 @@ func (g *generator) staffPosts(gr community.Group, day time.Time, live bool, add
 		post(22, 50, hostLines[2])
 	}
 }
-
