@@ -18,12 +18,14 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/liveloop/liveloop/internal/bot/runner"
 	"github.com/liveloop/liveloop/internal/channel"
 	"github.com/liveloop/liveloop/internal/channel/webchat"
 	"github.com/liveloop/liveloop/internal/community"
 	"github.com/liveloop/liveloop/internal/config"
 	"github.com/liveloop/liveloop/internal/event"
 	"github.com/liveloop/liveloop/internal/i18n"
+	"github.com/liveloop/liveloop/internal/loyalty"
 	"github.com/liveloop/liveloop/internal/member"
 	"github.com/liveloop/liveloop/internal/outbox"
 	"github.com/liveloop/liveloop/internal/realtime"
@@ -44,6 +46,9 @@ type App struct {
 	Community *community.Service
 	Channels  *channel.Registry
 	Outbox    *outbox.Outbox
+	Loyalty   *loyalty.Service
+	Bot       *runner.Store
+	Runner    *runner.Runner
 	Hub       *realtime.Hub
 	Web       *web.Server
 	Registry  *prometheus.Registry
@@ -99,6 +104,8 @@ func (a *App) build(ctx context.Context) error {
 	a.Channels = channel.NewRegistry(webchat.New(a.Log))
 	a.Outbox = outbox.New(a.DB, a.Channels, a.Logger)
 	a.Hub = realtime.NewHub()
+	a.Loyalty = loyalty.NewService(a.DB, a.Log)
+	a.Bot = runner.NewStore(a.DB)
 	a.Registry = prometheus.NewRegistry()
 
 	sent := prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -118,9 +125,11 @@ func (a *App) build(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	a.Runner = runner.New(runner.Deps{DB: a.DB, Log: a.Log, Store: a.Bot, Tenants: a.Tenants, Members: a.Members,
+		Community: a.Community, Loyalty: a.Loyalty, Outbox: a.Outbox, Catalog: cat, Logger: a.Logger, PublicURL: a.Cfg.PublicURL()})
 	a.Web, err = web.New(web.Deps{
 		DB: a.DB, Tenants: a.Tenants, Members: a.Members, Community: a.Community, Log: a.Log,
-		Outbox: a.Outbox, Hub: a.Hub, Catalog: cat, Logger: a.Logger, Registry: a.Registry,
+		Outbox: a.Outbox, Bot: a.Bot, Loyalty: a.Loyalty, Hub: a.Hub, Catalog: cat, Logger: a.Logger, Registry: a.Registry,
 		PublicURL: a.Cfg.PublicURL(), SecureCookies: !a.Cfg.InsecureCookies, MemberKey: key,
 		Ready: a.ready,
 	})
@@ -175,6 +184,10 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		}
 		defer release()
 	}
+	if err := a.Runner.Init(ctx); err != nil {
+		ln.Close()
+		return err
+	}
 	srv := &http.Server{
 		Handler:           a.Web.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -188,6 +201,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	g, gctx := errgroup.WithContext(workCtx)
 	g.Go(func() error { return a.Outbox.Run(gctx) })
 	g.Go(func() error { return a.Web.Run(gctx) })
+	g.Go(func() error { return a.Runner.Run(gctx) })
 	g.Go(func() error { return a.pruneSessions(gctx) })
 
 	serveErr := make(chan error, 1)

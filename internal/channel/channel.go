@@ -58,6 +58,8 @@ type Message struct {
 	MemberID   int64  // the member it goes to (direct message), or 0
 	StaffID    int64  // the staff account that wrote it, if any
 	SenderName string // the persona or staff name members see
+	PersonaID  int64  // the persona speaking, if any
+	AvatarURL  string // the persona's avatar, if any
 	Text       string
 }
 

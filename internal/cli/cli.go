@@ -145,7 +145,8 @@ func runDemo(e env, args []string) error {
 	if err != nil && !seedOnly {
 		return err
 	}
-	res, created, err := demo.Seed(e.ctx, demo.Deps{DB: a.DB, Tenants: a.Tenants, Members: a.Members, Community: a.Community, Log: a.Log}, seed, time.Now())
+	res, created, err := demo.Seed(e.ctx, demo.Deps{DB: a.DB, Tenants: a.Tenants, Members: a.Members, Community: a.Community, Log: a.Log,
+		Bot: a.Bot, Loyalty: a.Loyalty}, seed, time.Now())
 	if err != nil {
 		if ln != nil {
 			ln.Close()

@@ -23,6 +23,7 @@ var (
 	ErrRemoved = errors.New("community: removed from this group")
 	ErrFull    = errors.New("community: group is full")
 	ErrNotIn   = errors.New("community: not a member of this group")
+	ErrBanned  = errors.New("community: banned by this brand")
 )
 
 // Membership is one member's place in a group.
@@ -33,6 +34,7 @@ type Membership struct {
 	JoinedAt    time.Time
 	LeftAt      time.Time
 	RemovedAt   time.Time
+	MutedUntil  time.Time
 	JoinCodeID  int64
 }
 
@@ -69,6 +71,13 @@ func (s *Service) JoinTx(ctx context.Context, tx *store.Tx, r JoinRequest) (bool
 		if err != nil {
 			return false, fmt.Errorf("community: join: %w", err)
 		}
+	}
+	var banned int
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM bans WHERE tenant_id = $1 AND member_id = $2`, r.TenantID, r.MemberID).Scan(&banned); err != nil {
+		return false, fmt.Errorf("community: join: %w", err)
+	}
+	if banned > 0 {
+		return false, ErrBanned
 	}
 	var removed, left sql.NullInt64
 	err := tx.QueryRowContext(ctx, `SELECT removed_at, left_at FROM group_members WHERE tenant_id = $1 AND group_id = $2 AND member_id = $3`,
@@ -147,25 +156,35 @@ func (s *Service) Remove(ctx context.Context, tenantID, groupID, memberID, staff
 }
 
 func (s *Service) end(ctx context.Context, tenantID, groupID, memberID, staffID int64, col string, typ event.Type, source string) error {
-	now := time.Now().UTC()
 	return s.db.InTx(ctx, func(tx *store.Tx) error {
-		// col is one of two constants above, never input.
-		res, err := tx.ExecContext(ctx, `UPDATE group_members SET `+col+` = $4
-			WHERE tenant_id = $1 AND group_id = $2 AND member_id = $3 AND left_at IS NULL AND removed_at IS NULL`,
-			tenantID, groupID, memberID, store.Millis(now))
-		if err != nil {
-			return fmt.Errorf("community: %s: %w", typ, err)
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return ErrNotIn
-		}
-		_, err = s.log.AppendTx(ctx, tx, &event.Event{
-			TenantID: tenantID, Type: typ, Source: source,
-			SourceID: fmt.Sprintf("%s:%d:%d:%s", typ, groupID, memberID, uniqueSuffix()), At: now,
-			MemberID: memberID, GroupID: groupID, StaffID: staffID,
-		})
-		return err
+		return s.endTx(ctx, tx, tenantID, groupID, memberID, staffID, col, typ, source)
 	})
+}
+
+// RemoveTx is Remove inside tx (the rule runner removes members as part of
+// the transaction that acts on the offending message).
+func (s *Service) RemoveTx(ctx context.Context, tx *store.Tx, tenantID, groupID, memberID, staffID int64, source string) error {
+	return s.endTx(ctx, tx, tenantID, groupID, memberID, staffID, "removed_at", event.MemberRemoved, source)
+}
+
+func (s *Service) endTx(ctx context.Context, tx *store.Tx, tenantID, groupID, memberID, staffID int64, col string, typ event.Type, source string) error {
+	now := time.Now().UTC()
+	// col is one of two constants, never input.
+	res, err := tx.ExecContext(ctx, `UPDATE group_members SET `+col+` = $4
+		WHERE tenant_id = $1 AND group_id = $2 AND member_id = $3 AND left_at IS NULL AND removed_at IS NULL`,
+		tenantID, groupID, memberID, store.Millis(now))
+	if err != nil {
+		return fmt.Errorf("community: %s: %w", typ, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrNotIn
+	}
+	_, err = s.log.AppendTx(ctx, tx, &event.Event{
+		TenantID: tenantID, Type: typ, Source: source,
+		SourceID: fmt.Sprintf("%s:%d:%d:%s", typ, groupID, memberID, uniqueSuffix()), At: now,
+		MemberID: memberID, GroupID: groupID, StaffID: staffID,
+	})
+	return err
 }
 
 // uniqueSuffix is a random hex string for source ids that are not given by
@@ -200,7 +219,7 @@ func (s *Service) Membership(ctx context.Context, tenantID, groupID, memberID in
 	return ms[0], nil
 }
 
-const membershipSelect = `SELECT gm.group_id, gm.member_id, m.display_name, gm.joined_at, gm.left_at, gm.removed_at, gm.join_code_id
+const membershipSelect = `SELECT gm.group_id, gm.member_id, m.display_name, gm.joined_at, gm.left_at, gm.removed_at, gm.join_code_id, gm.muted_until
 	FROM group_members gm JOIN members m ON m.id = gm.member_id AND m.tenant_id = gm.tenant_id`
 
 func scanMemberships(rows *sql.Rows) ([]Membership, error) {
@@ -209,11 +228,12 @@ func scanMemberships(rows *sql.Rows) ([]Membership, error) {
 	for rows.Next() {
 		var m Membership
 		var joined int64
-		var left, removed, code sql.NullInt64
-		if err := rows.Scan(&m.GroupID, &m.MemberID, &m.DisplayName, &joined, &left, &removed, &code); err != nil {
+		var left, removed, code, muted sql.NullInt64
+		if err := rows.Scan(&m.GroupID, &m.MemberID, &m.DisplayName, &joined, &left, &removed, &code, &muted); err != nil {
 			return nil, err
 		}
 		m.JoinedAt, m.LeftAt, m.RemovedAt, m.JoinCodeID = store.Time(joined), store.NullMillis(left), store.NullMillis(removed), code.Int64
+		m.MutedUntil = store.NullMillis(muted)
 		out = append(out, m)
 	}
 	return out, rows.Err()

@@ -5,12 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"slices"
 	"time"
 
+	"github.com/liveloop/liveloop/internal/bot/runner"
 	"github.com/liveloop/liveloop/internal/channel/webchat"
 	"github.com/liveloop/liveloop/internal/community"
 	"github.com/liveloop/liveloop/internal/event"
+	"github.com/liveloop/liveloop/internal/loyalty"
 	"github.com/liveloop/liveloop/internal/member"
 	"github.com/liveloop/liveloop/internal/store"
 	"github.com/liveloop/liveloop/internal/tenant"
@@ -23,6 +24,8 @@ type Deps struct {
 	Members   *member.Service
 	Community *community.Service
 	Log       *event.Log
+	Bot       *runner.Store    // optional: personas, rules, wishes
+	Loyalty   *loyalty.Service // optional: rewards, check-ins, points
 }
 
 // Result describes the demo brand.
@@ -97,8 +100,8 @@ type generator struct {
 	tenant  tenant.Tenant
 	staffID int64
 	loc     *time.Location
-	start   time.Time // local midnight, `days` days ago
-	end     time.Time // now
+	start   time.Time // local midnight, `days` days before end
+	end     time.Time // local midnight at the start of now's day
 	groups  []community.Group
 	members []demoMember
 }
@@ -107,6 +110,7 @@ type demoMember struct {
 	id     int64
 	name   string
 	joined map[int64]time.Time // group → join time
+	left   map[int64]time.Time // group → leave time, for the few who left
 }
 
 func (g *generator) run(ctx context.Context, now time.Time) error {
@@ -124,9 +128,11 @@ func (g *generator) run(ctx context.Context, now time.Time) error {
 		return err
 	}
 	g.staffID = op.ID
+	// The history ends where now's day begins, so that any time of the
+	// same day gives the same brand (and today is left to the visitor).
 	local := now.In(g.loc)
-	g.end = now
-	g.start = time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, g.loc).AddDate(0, 0, -days)
+	g.end = time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, g.loc)
+	g.start = g.end.AddDate(0, 0, -days)
 	for _, spec := range groups {
 		grp, _, err := d.Community.CreateGroup(ctx, community.Group{TenantID: t.ID, Channel: webchat.Name, Name: spec.name,
 			Kind: spec.kind, Audience: spec.audience, Promise: spec.promise, Tone: spec.tone, Rules: spec.rules,
@@ -139,14 +145,18 @@ func (g *generator) run(ctx context.Context, now time.Time) error {
 	if err := g.seedMembers(ctx); err != nil {
 		return err
 	}
-	return g.seedMessages(ctx)
+	if err := g.seedMessages(ctx); err != nil {
+		return err
+	}
+	return g.seedRoutine(ctx)
 }
 
 func (g *generator) pick(list []string) string { return list[g.rng.IntN(len(list))] }
 
 func (g *generator) name(i int) string {
-	if i%9 == 4 {
-		return g.pick(nicknames) + fmt.Sprint(i%97)
+	if i%9 == 4 { // one in nine goes by a nickname
+		k := i / 9
+		return nicknames[k%len(nicknames)] + []string{"", "🌸", "呀"}[k/len(nicknames)%3]
 	}
 	n := g.pick(surnames) + g.pick(givenChars)
 	if g.rng.IntN(3) > 0 {
@@ -156,38 +166,39 @@ func (g *generator) name(i int) string {
 }
 
 // seedMembers creates the members, their tags and their joins (most joined
-// before the month began; the rest spread over it), in one transaction.
+// before the month began; the rest spread over it), and has a few leave
+// the booster and referral groups again, in one transaction.
 func (g *generator) seedMembers(ctx context.Context) error {
-	d := g.d
-	return d.DB.InTx(ctx, func(tx *store.Tx) error {
+	return g.d.DB.InTx(ctx, func(tx *store.Tx) error {
 		for i := range memberCount {
-			created := g.start.Add(-time.Duration(g.rng.IntN(60*24)) * time.Hour)
+			created := g.timeOfDay(g.start.AddDate(0, 0, -1-g.rng.IntN(60)))
 			if g.rng.IntN(3) == 0 {
-				created = g.start.Add(time.Duration(g.rng.Int64N(int64(g.end.Sub(g.start)))))
+				created = g.timeOfDay(g.start.AddDate(0, 0, g.rng.IntN(days)))
 			}
 			m := member.Member{TenantID: g.tenant.ID, DisplayName: g.name(i), CreatedAt: created, OptedOut: i%41 == 7}
 			if g.rng.IntN(2) == 0 {
 				m.Phone = fmt.Sprintf("1%d%d %04d %04d", 3+g.rng.IntN(6), g.rng.IntN(10), g.rng.IntN(10000), g.rng.IntN(10000))
 			}
-			rec, err := d.Members.CreateTx(ctx, tx, m, member.Identity{Channel: webchat.Name, ExternalID: fmt.Sprintf("demo-%d", i)})
+			rec, err := g.d.Members.CreateTx(ctx, tx, m, member.Identity{Channel: webchat.Name, ExternalID: fmt.Sprintf("demo-%d", i)})
 			if err != nil {
 				return err
 			}
-			dm := demoMember{id: rec.ID, name: rec.DisplayName, joined: map[int64]time.Time{}}
-			for gi, spec := range groups {
-				if gi > 0 && g.rng.Float64() >= spec.share {
-					continue
-				}
-				at := created.Add(time.Duration(g.rng.IntN(120)) * time.Minute)
-				if _, err := d.Community.JoinTx(ctx, tx, community.JoinRequest{TenantID: g.tenant.ID, GroupID: g.groups[gi].ID,
-					MemberID: rec.ID, Source: event.SourceDemo, SourceID: fmt.Sprintf("join-%d-%d", gi, i), At: at}); err != nil {
-					return err
-				}
-				dm.joined[g.groups[gi].ID] = at
+			dm := demoMember{id: rec.ID, name: rec.DisplayName, joined: map[int64]time.Time{}, left: map[int64]time.Time{}}
+			if err := g.joinGroups(ctx, tx, i, &dm, created); err != nil {
+				return err
 			}
-			for range g.rng.IntN(3) {
+			tagged := make([]string, g.rng.IntN(3))
+			for j := range tagged {
+				tagged[j] = g.pick(tags)
+			}
+			if _, vip := dm.joined[g.groups[3].ID]; vip {
+				tagged = append(tagged, "高客单")
+			}
+			for _, tag := range tagged {
+				// Written here rather than with member.AddTag, which stamps
+				// the wall clock and runs outside this transaction.
 				if _, err := tx.ExecContext(ctx, `INSERT INTO member_tags (tenant_id, member_id, tag, created_at) VALUES ($1, $2, $3, $4)
-					ON CONFLICT DO NOTHING`, g.tenant.ID, rec.ID, g.pick(tags), store.Millis(created)); err != nil {
+					ON CONFLICT DO NOTHING`, g.tenant.ID, rec.ID, tag, store.Millis(created)); err != nil {
 					return err
 				}
 			}
@@ -197,90 +208,74 @@ func (g *generator) seedMembers(ctx context.Context) error {
 	})
 }
 
-// isLiveNight: lives on Tuesday, Thursday and Saturday evenings.
-func isLiveNight(day time.Time) bool {
-	switch day.Weekday() {
-	case time.Tuesday, time.Thursday, time.Saturday:
-		return true
+// joinGroups puts member i into the vertical group as they arrive, and
+// into others by their share, some time later.
+func (g *generator) joinGroups(ctx context.Context, tx *store.Tx, i int, dm *demoMember, created time.Time) error {
+	for gi, spec := range groups {
+		if g.rng.Float64() >= spec.share {
+			continue
+		}
+		at := created.Add(time.Duration(g.rng.IntN(30)) * time.Minute)
+		if gi > 0 {
+			at = g.later(created)
+		}
+		if !at.Before(g.end) {
+			at = created
+		}
+		gid := g.groups[gi].ID
+		if _, err := g.d.Community.JoinTx(ctx, tx, community.JoinRequest{TenantID: g.tenant.ID, GroupID: gid,
+			MemberID: dm.id, Source: event.SourceDemo, SourceID: fmt.Sprintf("join-%d-%d", gi, i), At: at}); err != nil {
+			return err
+		}
+		dm.joined[gid] = at
+		if spec.kind != community.Booster && spec.kind != community.Referral || g.rng.IntN(14) > 0 {
+			continue
+		}
+		left := g.timeOfDay(g.midnight(at).AddDate(0, 0, 1+g.rng.IntN(10)))
+		if !left.Before(g.end) {
+			continue
+		}
+		// community.Leave stamps the wall clock; a past leave is written
+		// here, with its event.
+		if _, err := tx.ExecContext(ctx, `UPDATE group_members SET left_at = $4 WHERE tenant_id = $1 AND group_id = $2 AND member_id = $3`,
+			g.tenant.ID, gid, dm.id, store.Millis(left)); err != nil {
+			return err
+		}
+		if _, err := g.d.Log.AppendTx(ctx, tx, &event.Event{TenantID: g.tenant.ID, Type: event.MemberLeft, Source: event.SourceDemo,
+			SourceID: fmt.Sprintf("leave-%d-%d", gi, i), At: left, MemberID: dm.id, GroupID: gid}); err != nil {
+			return err
+		}
+		dm.left[gid] = left
 	}
-	return false
+	return nil
 }
 
-// seedMessages writes 30 days of chat per group: per hour, a Poisson-ish
-// number of member messages shaped by hourWeights, staff posts at fixed
-// times (check-in prompt, knowledge post, live preview and alerts).
-func (g *generator) seedMessages(ctx context.Context) error {
-	var evs []event.Event
-	seq := 0
-	add := func(gr community.Group, at time.Time, memberID, staffID int64, sender, text string) {
-		seq++
-		evs = append(evs, event.Event{TenantID: g.tenant.ID, Type: event.Message, Source: event.SourceDemo,
-			SourceID: fmt.Sprintf("msg-%d-%d", gr.ID, seq), At: at, MemberID: memberID, StaffID: staffID, GroupID: gr.ID,
-			Data: event.MustData(event.MessageData{Text: text, SenderName: sender})})
-	}
-	for gi, gr := range g.groups {
-		spec := groups[gi]
-		var pool []demoMember
-		for _, m := range g.members {
-			if _, ok := m.joined[gr.ID]; ok {
-				pool = append(pool, m)
-			}
-		}
-		for day := g.start; day.Before(g.end); day = day.AddDate(0, 0, 1) {
-			live := isLiveNight(day)
-			g.staffPosts(gr, day, live, add)
-			for h := range 24 {
-				w := hourWeights[h] * spec.chat * 3.2
-				if live && h >= 19 && h <= 22 {
-					w *= 1.8
-				}
-				n := int(w)
-				if g.rng.Float64() < w-float64(n) {
-					n++
-				}
-				var last string
-				for range n {
-					at := day.Add(time.Duration(h)*time.Hour + time.Duration(g.rng.IntN(3600))*time.Second)
-					m := pool[g.rng.IntN(len(pool))]
-					if at.After(g.end) || at.Before(m.joined[gr.ID]) {
-						continue
-					}
-					text := g.pick(memberLines)
-					if last != "" && g.rng.IntN(4) == 0 {
-						text = "@" + last + " " + g.pick(replyLines)
-					}
-					add(gr, at, m.id, 0, m.name, text)
-					last = m.name
-				}
-			}
-		}
-	}
-	// Appended in time order, as they happened; the sort is stable so that
-	// same-instant messages keep a fixed order and seeding stays
-	// deterministic.
-	slices.SortStableFunc(evs, func(a, b event.Event) int { return a.At.Compare(b.At) })
-	_, err := g.d.Log.AppendBatch(ctx, evs)
-	return err
+func (g *generator) midnight(t time.Time) time.Time {
+	t = t.In(g.loc)
+	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, g.loc)
 }
 
-func (g *generator) staffPosts(gr community.Group, day time.Time, live bool, add func(community.Group, time.Time, int64, int64, string, string)) {
-	post := func(hour, minute int, l staffLine) {
-		at := day.Add(time.Duration(hour)*time.Hour + time.Duration(minute)*time.Minute)
-		if at.Before(g.end) {
-			add(gr, at, 0, g.staffID, l.persona, l.text)
-		}
+// timeOfDay is a time on day (a local midnight), at an hour drawn by the
+// daily rhythm of hourWeights: people join when they are awake.
+func (g *generator) timeOfDay(day time.Time) time.Time {
+	var sum float64
+	for _, w := range hourWeights {
+		sum += w
 	}
-	post(8, 30, assistantLines[0])
-	if gr.Kind == community.Vertical {
-		post(12, 10, expertLines[g.rng.IntN(len(expertLines))])
+	r, h := g.rng.Float64()*sum, 0
+	for ; h < 23 && r >= hourWeights[h]; h++ {
+		r -= hourWeights[h]
 	}
-	if day.Weekday() == time.Monday || day.Weekday() == time.Friday {
-		post(18, 0, assistantLines[2])
+	return day.Add(time.Duration(h)*time.Hour + time.Duration(g.rng.IntN(3600))*time.Second)
+}
+
+// later is a time between after and the end of the history, by the daily
+// rhythm.
+func (g *generator) later(after time.Time) time.Time {
+	first := g.midnight(after)
+	at := g.timeOfDay(first.AddDate(0, 0, g.rng.IntN(int(g.end.Sub(first).Hours()/24))))
+	if at.Before(after) {
+		at = after.Add(time.Duration(g.rng.IntN(60)) * time.Minute)
 	}
-	if live {
-		post(17, 30, assistantLines[1])
-		post(20, 0, hostLines[0])
-		post(20, 40, hostLines[1])
-		post(22, 50, hostLines[2])
-	}
+	return at
 }

@@ -3,10 +3,12 @@ package demo_test
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/json"
 	"fmt"
 	"testing"
 	"time"
 
+	"github.com/liveloop/liveloop/internal/channel/webchat"
 	"github.com/liveloop/liveloop/internal/community"
 	"github.com/liveloop/liveloop/internal/demo"
 	"github.com/liveloop/liveloop/internal/event"
@@ -22,7 +24,17 @@ func deps(db *store.DB) demo.Deps {
 		Community: community.NewService(db, log), Log: log}
 }
 
+// 23:30 in Shanghai.
 var now = time.Date(2026, 11, 23, 15, 30, 0, 0, time.UTC)
+
+func count(t *testing.T, db *store.DB, q string, args ...any) int {
+	t.Helper()
+	var n int
+	if err := db.R.QueryRow(q, args...).Scan(&n); err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+	return n
+}
 
 func TestSeed(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
@@ -33,82 +45,167 @@ func TestSeed(t *testing.T) {
 		if err != nil || !created {
 			t.Fatalf("seed: %v %v", created, err)
 		}
-		if r.Members != 320 || len(r.Groups) != 4 || r.Messages < 6000 || r.Messages > 16000 || r.JoinCode == "" {
+		if r.Members != 320 || len(r.Groups) != 4 || r.Messages < 8000 || r.Messages > 15000 || r.JoinCode == "" {
 			t.Fatalf("result %+v", r)
+		}
+		if r.Tenant.Slug != demo.Slug || r.Tenant.Timezone != "Asia/Shanghai" || r.Tenant.Locale != "zh-CN" {
+			t.Fatalf("tenant %+v", r.Tenant)
 		}
 		kinds := map[community.Kind]bool{}
 		for _, g := range r.Groups {
 			kinds[g.Kind] = true
-			if g.MemberCount == 0 || g.Audience == "" || g.Promise == "" {
+			if g.MemberCount == 0 || g.Channel != webchat.Name || g.Audience == "" || g.Promise == "" || g.Tone == "" || g.Rules == "" {
 				t.Fatalf("group %+v", g)
 			}
 		}
-		if len(kinds) != 4 {
-			t.Fatalf("kinds %v", kinds)
+		if len(kinds) != 4 || r.Groups[0].Kind != community.Vertical {
+			t.Fatalf("kinds %v, first %s", kinds, r.Groups[0].Kind)
 		}
-		if _, err := d.Tenants.Authenticate(ctx, demo.Slug, r.OperatorEmail, r.Password); err != nil {
-			t.Fatalf("operator login: %v", err)
+		if code, err := d.Community.ResolveJoinCode(ctx, r.JoinCode); err != nil || code.GroupID != r.Groups[0].ID {
+			t.Fatalf("join code %q: %+v %v", r.JoinCode, code, err)
 		}
-		again, created, err := demo.Seed(ctx, d, 7, now)
-		if err != nil || created || again.Messages != r.Messages || again.Members != r.Members {
+		for _, email := range []string{r.OperatorEmail, demo.OwnerEmail} {
+			if _, err := d.Tenants.Authenticate(ctx, demo.Slug, email, r.Password); err != nil {
+				t.Fatalf("%s login: %v", email, err)
+			}
+		}
+		tid := r.Tenant.ID
+		for what, n := range map[string]int{
+			"opted out": count(t, db, `SELECT COUNT(*) FROM members WHERE tenant_id = $1 AND opted_out`, tid),
+			"phones":    count(t, db, `SELECT COUNT(*) FROM members WHERE tenant_id = $1 AND phone <> ''`, tid),
+			"tagged":    count(t, db, `SELECT COUNT(DISTINCT member_id) FROM member_tags WHERE tenant_id = $1`, tid),
+			"left":      count(t, db, `SELECT COUNT(*) FROM events WHERE tenant_id = $1 AND type = 'member_left'`, tid),
+			"staff":     count(t, db, `SELECT COUNT(*) FROM events WHERE tenant_id = $1 AND type = 'message' AND staff_id IS NOT NULL`, tid),
+		} {
+			if n == 0 || n >= 320 && what != "staff" {
+				t.Errorf("%s: %d", what, n)
+			}
+		}
+		if n := count(t, db, `SELECT COUNT(*) FROM events WHERE tenant_id = $1 AND at >= $2`, tid, store.Millis(now)); n > 0 {
+			t.Errorf("%d events in the future", n)
+		}
+
+		before := count(t, db, `SELECT COUNT(*) FROM events`) + count(t, db, `SELECT COUNT(*) FROM members`)
+		again, created, err := demo.Seed(ctx, d, 7, now.Add(48*time.Hour))
+		if err != nil || created || again.Messages != r.Messages || again.Members != r.Members || again.JoinCode != r.JoinCode {
 			t.Fatalf("second seed: %v %v %+v", created, err, again)
 		}
-		// The daily rhythm: evenings are far busier than small hours.
-		loc, _ := time.LoadLocation("Asia/Shanghai")
-		var evening, night int
-		rows, err := db.R.Query(`SELECT at FROM events WHERE tenant_id = $1 AND type = 'message'`, r.Tenant.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for rows.Next() {
-			var ms int64
-			rows.Scan(&ms)
-			switch h := time.UnixMilli(ms).In(loc).Hour(); {
-			case h >= 19 && h < 23:
-				evening++
-			case h >= 1 && h < 7:
-				night++
-			}
-			if time.UnixMilli(ms).After(now) {
-				t.Fatalf("message in the future: %v", time.UnixMilli(ms))
-			}
-		}
-		rows.Close()
-		if evening < 10*night {
-			t.Fatalf("evening %d vs night %d: no evening peak", evening, night)
+		if after := count(t, db, `SELECT COUNT(*) FROM events`) + count(t, db, `SELECT COUNT(*) FROM members`); after != before {
+			t.Fatalf("second seed added rows: %d → %d", before, after)
 		}
 	})
 }
 
-// The same seed and day give the same brand, on either engine.
-func TestSeedIsDeterministic(t *testing.T) {
-	digest := func(db *store.DB) string {
-		if _, _, err := demo.Seed(context.Background(), deps(db), 42, now); err != nil {
-			t.Fatal(err)
-		}
-		h := sha256.New()
-		rows, err := db.R.Query(`SELECT m.display_name, e.at, e.data FROM events e LEFT JOIN members m ON m.id = e.member_id
-			WHERE e.type = 'message' ORDER BY e.id`)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var name *string
-			var at int64
-			var data string
-			rows.Scan(&name, &at, &data)
-			n := ""
-			if name != nil {
-				n = *name
-			}
-			fmt.Fprintf(h, "%s|%d|%d\n", n, at, len(data))
-		}
-		return fmt.Sprintf("%x", h.Sum(nil))
+// The daily rhythm: evenings are far busier than the small hours.
+func TestSeedEveningPeak(t *testing.T) {
+	db := storetest.Open(t, store.SQLite)
+	r, _, err := demo.Seed(context.Background(), deps(db), 11, now)
+	if err != nil {
+		t.Fatal(err)
 	}
-	a := digest(storetest.Open(t, store.SQLite))
-	b := digest(storetest.Open(t, store.SQLite))
-	if a != b {
-		t.Fatal("two seeds with the same seed differ")
+	rows, err := db.R.Query(`SELECT at FROM events WHERE tenant_id = $1 AND type = 'message'`, r.Tenant.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var evening, night int
+	for rows.Next() {
+		var ms int64
+		if err := rows.Scan(&ms); err != nil {
+			t.Fatal(err)
+		}
+		switch h := store.Time(ms).In(r.Tenant.Location()).Hour(); {
+		case h >= 19 && h < 23:
+			evening++
+		case h >= 1 && h < 7:
+			night++
+		}
+	}
+	if evening < 15*night {
+		t.Fatalf("evening %d vs night %d: no evening peak", evening, night)
+	}
+}
+
+// digest sums up the demo data that must not depend on anything but the
+// seed and the day: members, memberships and every message.
+func digest(t *testing.T, db *store.DB, seed int64, at time.Time) string {
+	t.Helper()
+	if _, _, err := demo.Seed(context.Background(), deps(db), seed, at); err != nil {
+		t.Fatal(err)
+	}
+	h := sha256.New()
+	rows, err := db.R.Query(`SELECT display_name, phone, opted_out, created_at FROM members ORDER BY id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var name, phone string
+		var out bool
+		var created int64
+		if err := rows.Scan(&name, &phone, &out, &created); err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(h, "%s|%s|%v|%d\n", name, phone, out, created)
+	}
+	rows.Close()
+	rows, err = db.R.Query(`SELECT e.type, e.source_id, e.at, COALESCE(m.display_name, ''), e.data FROM events e
+		LEFT JOIN members m ON m.id = e.member_id ORDER BY e.id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	n := 0
+	for rows.Next() {
+		var typ, sourceID, name, data string
+		var ms int64
+		if err := rows.Scan(&typ, &sourceID, &ms, &name, &data); err != nil {
+			t.Fatal(err)
+		}
+		var msg event.MessageData
+		if err := json.Unmarshal([]byte(data), &msg); err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(h, "%s|%s|%d|%s|%s|%s\n", typ, sourceID, ms, name, msg.SenderName, msg.Text)
+		n++
+	}
+	if n < 8000 {
+		t.Fatalf("only %d events", n)
+	}
+	return fmt.Sprintf("%x", h.Sum(nil))
+}
+
+// The same seed and day give the same brand, at any time of that day and
+// on either engine; another seed gives another brand.
+func TestSeedIsDeterministic(t *testing.T) {
+	morning := now.Add(-14 * time.Hour) // 09:30 in Shanghai, the same day
+	a := digest(t, storetest.Open(t, store.SQLite), 42, now)
+	if b := digest(t, storetest.Open(t, store.SQLite), 42, morning); a != b {
+		t.Fatal("two seeds with the same seed and day differ")
+	}
+	if c := digest(t, storetest.Open(t, store.SQLite), 43, now); a == c {
+		t.Fatal("another seed gives the same brand")
+	}
+	t.Run("postgres", func(t *testing.T) {
+		if b := digest(t, storetest.Open(t, store.Postgres), 42, now); a != b {
+			t.Fatal("PostgreSQL and SQLite seeds differ")
+		}
+	})
+}
+
+// Run with:
+//
+//	go test -run '^$' -bench Seed ./internal/demo/
+func BenchmarkSeed(b *testing.B) {
+	for _, d := range storetest.Dialects {
+		b.Run(string(d), func(b *testing.B) {
+			for i := range b.N {
+				b.StopTimer()
+				db := storetest.Open(b, d)
+				b.StartTimer()
+				if _, _, err := demo.Seed(context.Background(), deps(db), int64(i), now); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

@@ -47,6 +47,8 @@ type Event struct {
 type MessageData struct {
 	Text       string `json:"text"`
 	SenderName string `json:"sender_name"`
+	PersonaID  int64  `json:"persona_id,omitempty"` // set when a persona (bot, assistant…) spoke
+	Avatar     string `json:"avatar,omitempty"`
 	ReplyTo    int64  `json:"reply_to,omitempty"`
 }
 
@@ -73,3 +75,7 @@ func MustData(v any) json.RawMessage {
 	}
 	return b
 }
+
+// MessageHidden records that a message was hidden by moderation; Data
+// names the message's event id.
+const MessageHidden Type = "message_hidden"

@@ -29,6 +29,9 @@ func scan(rows *sql.Rows) ([]Event, error) {
 	return out, rows.Err()
 }
 
+// notHidden leaves out messages moderation hid.
+const notHidden = `NOT EXISTS (SELECT 1 FROM hidden_messages h WHERE h.tenant_id = events.tenant_id AND h.event_id = events.id)`
+
 // GroupMessages returns up to limit message events of a group, oldest
 // first. With afterID > 0 it returns those after it (catching up a
 // reconnecting client); otherwise the latest ones.
@@ -37,12 +40,12 @@ func (l *Log) GroupMessages(ctx context.Context, tenantID, groupID, afterID int6
 	var err error
 	if afterID > 0 {
 		rows, err = l.db.R.QueryContext(ctx, `SELECT `+selectCols+` FROM events
-			WHERE tenant_id = $1 AND group_id = $2 AND type = $3 AND id > $4
+			WHERE tenant_id = $1 AND group_id = $2 AND type = $3 AND id > $4 AND `+notHidden+`
 			ORDER BY id LIMIT $5`, tenantID, groupID, string(Message), afterID, limit)
 	} else {
 		rows, err = l.db.R.QueryContext(ctx, `SELECT `+selectCols+` FROM (
 			SELECT `+selectCols+` FROM events
-			WHERE tenant_id = $1 AND group_id = $2 AND type = $3
+			WHERE tenant_id = $1 AND group_id = $2 AND type = $3 AND `+notHidden+`
 			ORDER BY id DESC LIMIT $4) latest ORDER BY id`, tenantID, groupID, string(Message), limit)
 	}
 	if err != nil {
@@ -96,4 +99,23 @@ func (l *Log) BySource(ctx context.Context, tenantID int64, source, sourceID str
 		return Event{}, store.ErrNotFound
 	}
 	return es[0], nil
+}
+
+// After returns up to limit events with ids above afterID, of the given
+// types, in id order: how a consumer (the rule runner) reads the log from
+// its cursor.
+func (l *Log) After(ctx context.Context, afterID int64, limit int, types ...Type) ([]Event, error) {
+	args := []any{afterID}
+	ph := make([]string, len(types))
+	for i, t := range types {
+		args = append(args, string(t))
+		ph[i] = fmt.Sprintf("$%d", i+2)
+	}
+	args = append(args, limit)
+	rows, err := l.db.R.QueryContext(ctx, `SELECT `+selectCols+` FROM events WHERE id > $1 AND type IN (`+strings.Join(ph, ",")+`)
+		ORDER BY id LIMIT $`+fmt.Sprint(len(args)), args...)
+	if err != nil {
+		return nil, fmt.Errorf("event: after %d: %w", afterID, err)
+	}
+	return scan(rows)
 }

@@ -38,6 +38,9 @@ func TestEveryUsedKeyIsTranslated(t *testing.T) {
 		b, _ := os.ReadFile(path)
 		for _, m := range re.FindAllStringSubmatch(string(b), -1) {
 			key := m[1] + m[2]
+			if strings.HasSuffix(key, ".") {
+				continue // a prefix completed at run time ("rule.kind." + kind)
+			}
 			n++
 			if !c.Has(key) {
 				t.Errorf("%s uses %q, missing from a catalogue", path, key)

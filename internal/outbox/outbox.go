@@ -41,6 +41,8 @@ type Item struct {
 	MemberID      int64
 	StaffID       int64
 	SenderName    string
+	PersonaID     int64
+	SenderAvatar  string
 	Body          string
 	State         State
 	Attempts      int
@@ -103,11 +105,11 @@ func (o *Outbox) EnqueueTx(ctx context.Context, tx *store.Tx, it Item) (int64, b
 	}
 	var id int64
 	err := tx.QueryRowContext(ctx, `INSERT INTO outbox (tenant_id, channel, idem_key, group_id, member_id, staff_id,
-		sender_name, body, state, next_attempt_at, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', $9, $10)
+		sender_name, body, state, next_attempt_at, created_at, persona_id, sender_avatar)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', $9, $10, $11, $12)
 		ON CONFLICT (tenant_id, idem_key) DO NOTHING RETURNING id`,
 		it.TenantID, it.Channel, it.IdemKey, nullID(it.GroupID), nullID(it.MemberID), nullID(it.StaffID),
-		it.SenderName, it.Body, store.Millis(it.NextAttemptAt), store.Millis(now)).Scan(&id)
+		it.SenderName, it.Body, store.Millis(it.NextAttemptAt), store.Millis(now), nullID(it.PersonaID), it.SenderAvatar).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, false, nil
 	}
@@ -146,21 +148,21 @@ func nullID(id int64) any {
 }
 
 const itemCols = `id, tenant_id, channel, idem_key, group_id, member_id, staff_id, sender_name, body, state, attempts,
-	next_attempt_at, last_error, external_id, created_at, sent_at`
+	next_attempt_at, last_error, external_id, created_at, sent_at, persona_id, sender_avatar`
 
 func scanItems(rows *sql.Rows) ([]Item, error) {
 	defer rows.Close()
 	var out []Item
 	for rows.Next() {
 		var it Item
-		var group, member, staff, sent sql.NullInt64
+		var group, member, staff, sent, persona sql.NullInt64
 		var next, created int64
 		var state string
 		if err := rows.Scan(&it.ID, &it.TenantID, &it.Channel, &it.IdemKey, &group, &member, &staff, &it.SenderName,
-			&it.Body, &state, &it.Attempts, &next, &it.LastError, &it.ExternalID, &created, &sent); err != nil {
+			&it.Body, &state, &it.Attempts, &next, &it.LastError, &it.ExternalID, &created, &sent, &persona, &it.SenderAvatar); err != nil {
 			return nil, err
 		}
-		it.GroupID, it.MemberID, it.StaffID = group.Int64, member.Int64, staff.Int64
+		it.GroupID, it.MemberID, it.StaffID, it.PersonaID = group.Int64, member.Int64, staff.Int64, persona.Int64
 		it.State, it.NextAttemptAt, it.CreatedAt, it.SentAt = State(state), store.Time(next), store.Time(created), store.NullMillis(sent)
 		out = append(out, it)
 	}

@@ -52,50 +52,8 @@ func (o *Outbox) Run(ctx context.Context) error {
 // recovers "sending" rows, so it never disturbs another node's send.
 const outboxLockKey = 7_270_118
 
-// lead waits until this process may run the worker. On SQLite one process
-// owns the file (serve's lock); on PostgreSQL it takes the advisory lock on
-// a connection held while the worker runs. It returns a nil release when
-// ctx ends first.
 func (o *Outbox) lead(ctx context.Context) (func(), error) {
-	if o.db.Dialect != store.Postgres {
-		return func() {}, nil
-	}
-	ticker := time.NewTicker(o.Poll)
-	defer ticker.Stop()
-	logged := false
-	for {
-		conn, err := o.db.W.Conn(ctx)
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil, nil
-			}
-			return nil, fmt.Errorf("outbox: lock connection: %w", err)
-		}
-		var got bool
-		if err := conn.QueryRowContext(ctx, `SELECT pg_try_advisory_lock($1)`, outboxLockKey).Scan(&got); err != nil {
-			conn.Close()
-			if ctx.Err() != nil {
-				return nil, nil
-			}
-			return nil, fmt.Errorf("outbox: advisory lock: %w", err)
-		}
-		if got {
-			return func() {
-				conn.ExecContext(context.Background(), `SELECT pg_advisory_unlock($1)`, outboxLockKey)
-				conn.Close()
-			}, nil
-		}
-		conn.Close()
-		if !logged {
-			o.log.Info("outbox: another node is sending; standing by")
-			logged = true
-		}
-		select {
-		case <-ctx.Done():
-			return nil, nil
-		case <-ticker.C:
-		}
-	}
+	return store.Lead(ctx, o.db, outboxLockKey, o.Poll)
 }
 
 // Recover settles rows left in "sending" by a process that stopped while
@@ -253,7 +211,7 @@ func (o *Outbox) send(ctx context.Context, it Item) {
 	}
 	res, err := ch.Send(ctx, channel.Message{
 		OutboxID: it.ID, TenantID: it.TenantID, IdemKey: it.IdemKey, GroupID: it.GroupID, MemberID: it.MemberID,
-		StaffID: it.StaffID, SenderName: it.SenderName, Text: it.Body,
+		StaffID: it.StaffID, SenderName: it.SenderName, PersonaID: it.PersonaID, AvatarURL: it.SenderAvatar, Text: it.Body,
 	})
 	var ra *channel.RetryAfter
 	switch {

@@ -208,3 +208,35 @@ func TestBrowserJourney(t *testing.T) {
 		}
 	}
 }
+
+// A member checks in from the chat in a real browser, gets the reply from
+// the assistant persona, and sees the points and the leaderboard change.
+func TestBrowserCheckIn(t *testing.T) {
+	root := browser(t)
+	e := apptest.Start(t, store.SQLite)
+	b, _, _ := routineBrand(t, e, "ckin")
+	member := tab(t, root)
+	pointsURL := e.URL + "/m/" + b.Tenant.Slug + "/points"
+	err := chromedp.Do(member,
+		chromedp.Navigate(e.URL+"/j/"+b.JoinCode.Code),
+		chromedp.WaitVisible(`input[name=name]`),
+		chromedp.SendKeys(`input[name=name]`, "签到达人"),
+		chromedp.Submit(`input[name=name]`),
+		chromedp.WaitVisible(`[data-composer] textarea`),
+		wait(`document.querySelector('[data-status]').dataset.state === 'online'`),
+		chromedp.Navigate(pointsURL),
+		wait(`document.querySelector('[data-balance]').textContent === '10'`),
+		chromedp.Navigate(e.URL+"/m/"+b.Tenant.Slug+"/g/"+fmt.Sprint(b.Group.ID)),
+		chromedp.WaitVisible(`[data-composer] textarea`),
+		wait(`document.querySelector('[data-status]').dataset.state === 'online'`),
+		chromedp.SetValue(`[data-composer] textarea`, "玫瑰红"),
+		chromedp.Click(`[data-composer] button`),
+		wait(`[...document.querySelectorAll('[data-messages] .msg.staff .text')].some(e => e.textContent.includes('checked in'))`),
+		chromedp.Navigate(pointsURL),
+		wait(`document.querySelector('[data-balance]').textContent === '15'`),
+		wait(`[...document.querySelectorAll('[data-board] li')].some(e => e.textContent.includes('签到达人') && e.textContent.includes('15'))`),
+	)
+	if err != nil {
+		t.Fatalf("check-in journey: %v\n%s", err, dump(t, member))
+	}
+}

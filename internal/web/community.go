@@ -164,12 +164,19 @@ func (s *Server) memberGroup(r *http.Request) (memberCtx, community.Group, error
 	return mc, g, nil
 }
 
-func (s *Server) memberHome(w http.ResponseWriter, r *http.Request) {
+// memberOfStrict is memberOf where a missing or foreign cookie is "not a
+// member" (403) rather than "not found".
+func (s *Server) memberOfStrict(r *http.Request) (memberCtx, error) {
 	mc, err := s.memberOf(r)
+	if errors.Is(err, store.ErrNotFound) && mc.Tenant.ID != 0 {
+		err = community.ErrNotIn
+	}
+	return mc, err
+}
+
+func (s *Server) memberHome(w http.ResponseWriter, r *http.Request) {
+	mc, err := s.memberOfStrict(r)
 	if err != nil {
-		if errors.Is(err, store.ErrNotFound) && mc.Tenant.ID != 0 {
-			err = community.ErrNotIn
-		}
 		s.fail(w, r, err)
 		return
 	}
@@ -206,7 +213,7 @@ func (s *Server) chatPage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	msgs := framesOf(history)
+	msgs := historyOf(history, mc.Tenant.Location(), mc.Member.ID)
 	var after int64
 	if len(msgs) > 0 {
 		after = msgs[len(msgs)-1].ID

@@ -134,7 +134,7 @@ func (s *Server) groupShow(w http.ResponseWriter, r *http.Request, c *staffCtx) 
 		s.fail(w, r, err)
 		return
 	}
-	msgs := framesOf(history)
+	msgs := historyOf(history, c.Tenant.Location(), 0)
 	var after int64
 	if len(msgs) > 0 {
 		after = msgs[len(msgs)-1].ID

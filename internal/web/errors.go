@@ -28,6 +28,8 @@ func classify(err error) problem {
 		return problem{http.StatusNotFound, "not_found", "error.not_found", ""}
 	case errors.Is(err, community.ErrExpired):
 		return problem{http.StatusGone, "link_expired", "error.link_expired", ""}
+	case errors.Is(err, community.ErrBanned):
+		return problem{http.StatusForbidden, "banned", "error.banned", ""}
 	case errors.Is(err, community.ErrRemoved):
 		return problem{http.StatusForbidden, "removed", "error.removed", ""}
 	case errors.Is(err, community.ErrNotIn):

@@ -15,12 +15,18 @@ type frame struct {
 	ID       int64     `json:"id,omitempty"`
 	At       time.Time `json:"at,omitzero"`
 	Sender   string    `json:"sender,omitempty"`
-	Staff    bool      `json:"staff,omitempty"`
+	Staff    bool      `json:"staff,omitempty"` // staff or a persona: the brand speaking
+	Persona  int64     `json:"persona,omitempty"`
+	Avatar   string    `json:"avatar,omitempty"`
 	MemberID int64     `json:"member_id,omitempty"`
 	Text     string    `json:"text,omitempty"`
 	ClientID string    `json:"client_id,omitempty"`
 	Code     string    `json:"code,omitempty"`
 	Message  string    `json:"message,omitempty"`
+
+	// For server-rendered history only.
+	Local string `json:"-"` // At in the tenant's time zone
+	Mine  bool   `json:"-"` // sent by the member viewing the page
 }
 
 func room(tenantID, groupID int64) string { return fmt.Sprintf("g:%d:%d", tenantID, groupID) }
@@ -35,7 +41,8 @@ func memberSourceID(memberID int64, clientID string) string {
 func frameOf(e event.Event) frame {
 	var d event.MessageData
 	e.Decode(&d)
-	f := frame{Type: "message", ID: e.ID, At: e.At, Sender: d.SenderName, Staff: e.StaffID != 0, MemberID: e.MemberID, Text: d.Text}
+	f := frame{Type: "message", ID: e.ID, At: e.At, Sender: d.SenderName, Staff: e.StaffID != 0 || d.PersonaID != 0,
+		Persona: d.PersonaID, Avatar: d.Avatar, MemberID: e.MemberID, Text: d.Text}
 	if e.Source == event.SourceWeb {
 		if _, cid, ok := strings.Cut(e.SourceID, ":"); ok {
 			f.ClientID = cid
@@ -52,6 +59,17 @@ func framesOf(evs []event.Event) []frame {
 	return out
 }
 
+// historyOf is framesOf for a page: times in the tenant's zone, and the
+// viewer's own messages marked (viewer 0: staff).
+func historyOf(evs []event.Event, loc *time.Location, viewer int64) []frame {
+	out := framesOf(evs)
+	for i := range out {
+		out[i].Local = out[i].At.In(loc).Format("2006-01-02 15:04")
+		out[i].Mine = viewer != 0 && out[i].MemberID == viewer
+	}
+	return out
+}
+
 // forward turns appended events into frames for the rooms that show them.
 // It runs on the publisher's goroutine: encode once, queue, never block.
 func (s *Server) forward(e event.Event) {
@@ -64,6 +82,13 @@ func (s *Server) forward(e event.Event) {
 		if err != nil {
 			return
 		}
+		s.Hub.Broadcast(room(e.TenantID, e.GroupID), b)
+	case event.MessageHidden:
+		var d struct {
+			EventID int64 `json:"event_id"`
+		}
+		e.Decode(&d)
+		b, _ := json.Marshal(frame{Type: "hidden", ID: d.EventID})
 		s.Hub.Broadcast(room(e.TenantID, e.GroupID), b)
 	case event.MemberRemoved, event.MemberLeft:
 		b, _ := json.Marshal(frame{Type: "removed", MemberID: e.MemberID})

@@ -10,7 +10,7 @@ import (
 // contentSecurityPolicy allows only liveloop's own scripts, styles and
 // connections: no inline script, no eval, so member text that somehow
 // reached markup still could not run.
-const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; " +
 	"connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'"
 
 type statusWriter struct {

@@ -60,6 +60,22 @@ func (s *Server) Routes() []Route {
 		st("POST /console/members/{id}/tags/remove", s.memberTagRemove),
 		st("POST /console/members/{id}/consent", s.memberConsent),
 		st("POST /console/members/{id}/merge", s.memberMerge),
+		st("POST /console/members/{id}/points", s.pointsAdjust),
+		st("POST /console/members/{id}/ban", s.memberBan),
+		st("GET /console/routine", s.routine),
+		st("POST /console/personas", s.personaSave),
+		st("GET /console/rules/new", s.ruleNew),
+		st("POST /console/rules", s.ruleSave),
+		st("GET /console/rules/{id}/edit", s.ruleEdit),
+		st("POST /console/rules/{id}", s.ruleSave),
+		st("POST /console/rules/{id}/delete", s.ruleDelete),
+		st("GET /console/points", s.points),
+		st("POST /console/rewards", s.rewardCreate),
+		st("POST /console/rewards/{id}", s.rewardUpdate),
+		st("GET /console/wishes", s.wishes),
+		st("POST /console/wishes/status", s.wishStatus),
+		st("GET /console/moderation", s.moderation),
+		st("POST /console/moderation/{id}/undo", s.moderationUndo),
 
 		pub("GET /j/{code}", s.joinPage),
 		pub("POST /j/{code}", s.join),
@@ -67,6 +83,8 @@ func (s *Server) Routes() []Route {
 		mem("GET /m/{tenant}/g/{id}", s.chatPage),
 		mem("GET /m/{tenant}/g/{id}/ws", s.chatWS),
 		mem("POST /m/{tenant}/g/{id}/leave", s.leave),
+		mem("GET /m/{tenant}/points", s.memberPoints),
+		mem("POST /m/{tenant}/rewards/{id}/redeem", s.memberRedeem),
 	}
 }
 

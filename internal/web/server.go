@@ -11,9 +11,11 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/liveloop/liveloop/internal/bot/runner"
 	"github.com/liveloop/liveloop/internal/community"
 	"github.com/liveloop/liveloop/internal/event"
 	"github.com/liveloop/liveloop/internal/i18n"
+	"github.com/liveloop/liveloop/internal/loyalty"
 	"github.com/liveloop/liveloop/internal/member"
 	"github.com/liveloop/liveloop/internal/outbox"
 	"github.com/liveloop/liveloop/internal/realtime"
@@ -29,6 +31,8 @@ type Deps struct {
 	Community *community.Service
 	Log       *event.Log
 	Outbox    *outbox.Outbox
+	Bot       *runner.Store
+	Loyalty   *loyalty.Service
 	Hub       *realtime.Hub
 	Catalog   *i18n.Catalog
 	Logger    *slog.Logger

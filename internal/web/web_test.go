@@ -461,3 +461,5 @@ func between(s, start, end string) string {
 	}
 	return s[:j]
 }
+
+func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }

@@ -88,8 +88,10 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request, groupID, tenant
 
 	// Join first, then catch up: a message appended in between arrives
 	// twice at worst, and clients drop ids they have seen.
-	after, _ := strconv.ParseInt(r.URL.Query().Get("after"), 10, 64)
-	if after > 0 {
+	// ?after=N (the last id the page shows, 0 for an empty page) catches
+	// up from there; without it the socket only gets what comes next.
+	if v := r.URL.Query().Get("after"); v != "" {
+		after, _ := strconv.ParseInt(v, 10, 64)
 		evs, err := s.Log.GroupMessages(ctx, tenantID, groupID, after, catchUpLimit)
 		if err != nil {
 			conn.Close(websocket.StatusInternalError, "history unavailable")
@@ -171,10 +173,14 @@ func (s *Server) memberSend(ctx context.Context, conn *websocket.Conn, mc member
 		reply("slow_down", "chat.slow_down")
 		return
 	}
-	in, err := s.Community.IsMember(ctx, mc.Tenant.ID, g.ID, mc.Member.ID)
-	if err != nil || !in {
+	ms, err := s.Community.Membership(ctx, mc.Tenant.ID, g.ID, mc.Member.ID)
+	if err != nil || !ms.Active() {
 		reply("not_member", "error.not_member")
 		conn.Close(websocket.StatusPolicyViolation, "not a member")
+		return
+	}
+	if time.Now().Before(ms.MutedUntil) {
+		reply("muted", "chat.muted")
 		return
 	}
 	_, err = s.Log.Append(ctx, &event.Event{

@@ -50,7 +50,8 @@ func (c *Channel) Send(ctx context.Context, m channel.Message) (channel.Result, 
 	e := event.Event{
 		TenantID: m.TenantID, Type: event.Message, Source: event.SourceOutbox, SourceID: m.IdemKey,
 		GroupID: m.GroupID, StaffID: m.StaffID,
-		Data: event.MustData(event.MessageData{Text: m.Text, SenderName: m.SenderName}),
+		Data: event.MustData(event.MessageData{Text: m.Text, SenderName: m.SenderName,
+			PersonaID: m.PersonaID, Avatar: m.AvatarURL}),
 	}
 	inserted, err := c.log.Append(ctx, &e)
 	if err != nil {

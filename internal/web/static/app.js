@@ -19,6 +19,13 @@
     inp.addEventListener("focus", function () { inp.select(); });
   });
 
+  // One-time ids for forms that must act once (a double click redeems once).
+  document.querySelectorAll("input[data-once]").forEach(function (inp) {
+    var a = new Uint8Array(12);
+    crypto.getRandomValues(a);
+    inp.value = Array.prototype.map.call(a, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
+  });
+
   var box = document.querySelector("[data-chat]");
   if (!box) return;
 
@@ -58,6 +65,14 @@
     var li = document.createElement("li");
     li.className = "msg" + (f.staff ? " staff" : "") + (me && f.member_id === me ? " mine" : "");
     li.dataset.id = String(f.id);
+    if (f.avatar && /^(https:\/\/|\/)/.test(f.avatar)) {
+      var img = document.createElement("img");
+      img.className = "avatar";
+      img.alt = "";
+      img.width = img.height = 20;
+      img.src = f.avatar;
+      li.appendChild(img);
+    }
     var who = document.createElement("span");
     who.className = "sender";
     who.textContent = f.sender || "";
@@ -87,6 +102,10 @@
       try { f = JSON.parse(e.data); } catch (_) { return; }
       if (f.type === "message") add(f);
       else if (f.type === "error") showError(f.message || f.code);
+      else if (f.type === "hidden") {
+        var gone = list.querySelector('li[data-id="' + Number(f.id) + '"]');
+        if (gone) gone.remove();
+      }
       else if (f.type === "removed" && me && f.member_id === me) {
         stopped = true;
         setStatus("removed");

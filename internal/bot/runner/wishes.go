@@ -1,0 +1,101 @@
+package runner
+
+import (
+	"context"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/liveloop/liveloop/internal/store"
+	"github.com/liveloop/liveloop/internal/textnorm"
+)
+
+// normalizeWish folds a wish to the key that groups similar wishes on the
+// demand board: width and case folded, spaces, punctuation and symbols
+// (emoji) dropped, and the polite wrappers members add ("想要", "求",
+// "希望有") removed — so "求 粉底液！" and "想要粉底液" group together.
+// Chinese has no spaces, so grouping is on the folded characters.
+func normalizeWish(s string) string {
+	s = strings.ToLower(textnorm.Line(s))
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r >= 0xFF01 && r <= 0xFF5E: // full-width ASCII
+			r -= 0xFEE0
+			if unicode.IsLetter(r) || unicode.IsDigit(r) {
+				b.WriteRune(unicode.ToLower(r))
+			}
+		case unicode.IsLetter(r) || unicode.IsDigit(r):
+			b.WriteRune(r)
+		}
+	}
+	out := b.String()
+	for _, p := range []string{"希望有", "希望", "想要", "求求", "求", "想买", "能不能上", "可以上"} {
+		out = strings.TrimPrefix(out, p)
+	}
+	for _, p := range []string{"的链接", "链接", "返场", "吧"} {
+		out = strings.TrimSuffix(out, p)
+	}
+	return out
+}
+
+// AddWishTx records a wish (eventID is the message it came from, or 0).
+func AddWishTx(ctx context.Context, tx *store.Tx, tenantID, memberID, groupID, eventID int64, text string, at time.Time) error {
+	text = textnorm.Line(text)
+	if !textnorm.Limit(text, 200) {
+		text = string([]rune(text)[:200])
+	}
+	var ev any
+	if eventID != 0 {
+		ev = eventID
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO wishes (tenant_id, member_id, group_id, text, norm, event_id, at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING`, tenantID, memberID, nullable(groupID), text, normalizeWish(text), ev, store.Millis(at))
+	return err
+}
+
+// Demand is one line of the demand board: similar wishes together.
+type Demand struct {
+	Norm    string
+	Sample  string // the most recent wording
+	Count   int
+	Members int
+	Status  string // the most advanced status among them
+	Last    time.Time
+}
+
+// DemandBoard groups the tenant's wishes, most wished first.
+func (s *Store) DemandBoard(ctx context.Context, tenantID int64, limit int) ([]Demand, error) {
+	rows, err := s.db.R.QueryContext(ctx, `SELECT norm, MAX(text), COUNT(*), COUNT(DISTINCT member_id), MAX(status), MAX(at)
+		FROM wishes WHERE tenant_id = $1 AND norm <> '' GROUP BY norm ORDER BY COUNT(*) DESC, MAX(at) DESC LIMIT $2`, tenantID, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Demand
+	for rows.Next() {
+		var d Demand
+		var last int64
+		if err := rows.Scan(&d.Norm, &d.Sample, &d.Count, &d.Members, &d.Status, &last); err != nil {
+			return nil, err
+		}
+		d.Last = store.Time(last)
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+// SetWishStatus moves every wish of a group on the board to a status.
+func (s *Store) SetWishStatus(ctx context.Context, tenantID int64, norm, status string) error {
+	if status != "open" && status != "planned" && status != "fulfilled" {
+		return store.ErrInvalid
+	}
+	res, err := s.db.W.ExecContext(ctx, `UPDATE wishes SET status = $3 WHERE tenant_id = $1 AND norm = $2`, tenantID, norm, status)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return store.ErrNotFound
+	}
+	return nil
+}

@@ -1,0 +1,115 @@
+package demo
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/liveloop/liveloop/internal/bot"
+	"github.com/liveloop/liveloop/internal/bot/runner"
+	"github.com/liveloop/liveloop/internal/loyalty"
+	"github.com/liveloop/liveloop/internal/store"
+)
+
+// seedRoutine gives the demo brand its community routine: personas, the
+// rules of seed 004's groups (welcome with a gift, passphrase check-in,
+// keyword replies, points for taking part, group rules, wishlist), a
+// reward store, and a month of check-ins, points and wishes so the
+// leaderboard and the demand board have something to show.
+func (g *generator) seedRoutine(ctx context.Context) error {
+	if g.d.Bot == nil || g.d.Loyalty == nil {
+		return nil
+	}
+	tid := g.tenant.ID
+	personas := map[bot.Role]bot.Persona{}
+	for _, p := range []bot.Persona{
+		{Name: "助理小花", Role: bot.RoleAssistant}, {Name: "美妆顾问 Lily", Role: bot.RoleExpert},
+		{Name: "主播 小满", Role: bot.RoleHost}, {Name: "花漾小助手", Role: bot.RoleBot},
+	} {
+		saved, err := g.d.Bot.SavePersona(ctx, tid, p)
+		if err != nil {
+			return err
+		}
+		personas[p.Role] = saved
+	}
+	assistant, helper := personas[bot.RoleAssistant].ID, personas[bot.RoleBot].ID
+	rules := []bot.Rule{
+		{Kind: bot.KindWelcome, PersonaID: assistant, Enabled: true, Welcome: &bot.WelcomeConfig{
+			Template: "欢迎 {names} 加入{group}！🌸 {promise}\n群规：{rules}\n{gift}", GiftPoints: 10, DebounceSeconds: 20}},
+		{Kind: bot.KindCheckIn, PersonaID: assistant, Enabled: true, CheckIn: &bot.CheckInConfig{
+			Question: "昨晚直播间抽中的幸运色是？", Answers: []string{"玫瑰红", "rose"}, Hint: "三个字，一种花的颜色",
+			WindowStart: "08:00", WindowEnd: "23:00", Points: 5, StreakBonus: map[int]int64{7: 20, 30: 100}}},
+		{Kind: bot.KindKeyword, PersonaID: helper, Enabled: true, Keyword: &bot.KeywordConfig{
+			Mode: "contains", Pattern: "发货", Reply: "{name} 您好～现货 48 小时内发出，预售款以商品页为准 📦", CooldownSeconds: 120}},
+		{Kind: bot.KindKeyword, PersonaID: helper, Enabled: true, Keyword: &bot.KeywordConfig{
+			Mode: "pattern", Pattern: `(敏感肌|过敏).*(能用|可以用)`, Reply: "{name} 敏感肌建议先在耳后试用 24 小时，详细可以问顾问 Lily 哦", CooldownSeconds: 300}},
+		{Kind: bot.KindDiscussion, PersonaID: helper, Enabled: true, Discussion: &bot.DiscussionConfig{PointsPerMessage: 1, DailyCap: 5, MinRunes: 4}},
+		{Kind: bot.KindModeration, PersonaID: helper, Enabled: true, Moderation: &bot.ModerationConfig{
+			NewMemberLinkHours: 24, FloodCount: 6, FloodSeconds: 10, BannedWords: []string{"代购", "加微信"},
+			MuteMinutes: 30, WarnsBeforeMute: 2, MutesBeforeRemove: 3, WarnDecayHours: 72}},
+		{Kind: bot.KindWishlist, PersonaID: assistant, Enabled: true, Wishlist: &bot.WishlistConfig{Keywords: []string{"心愿", "心願", "wish"}}},
+	}
+	for _, r := range rules {
+		if _, err := g.d.Bot.SaveRule(ctx, tid, r); err != nil {
+			return fmt.Errorf("rule %s: %w", r.Kind, err)
+		}
+	}
+	for _, rw := range []loyalty.Reward{
+		{Name: "精华小样 5ml", Description: "修护精华旅行装", Price: 30, Stock: 50},
+		{Name: "满 199 减 30 券", Description: "直播间可用", Price: 80, Stock: 100},
+		{Name: "明星面霜正装", Description: "每月限量", Price: 300, Stock: 5},
+	} {
+		rw.TenantID, rw.Active = tid, true
+		if _, err := g.d.Loyalty.CreateReward(ctx, rw); err != nil {
+			return err
+		}
+	}
+	return g.seedCheckIns(ctx)
+}
+
+// seedCheckIns replays a month of check-ins: a core of regulars who check
+// in most days (some on long streaks), occasional ones, and a few wishes.
+func (g *generator) seedCheckIns(ctx context.Context) error {
+	tid, group := g.tenant.ID, g.groups[0].ID
+	wishes := []string{"敏感肌粉底液", "想要粉底液小样", "冬季修护面霜返场", "学生党平价套装", "无香精身体乳", "口红试色", "敏感肌粉底液！"}
+	return g.d.DB.InTx(ctx, func(tx *store.Tx) error {
+		for i, m := range g.members {
+			joined, ok := m.joined[group]
+			if !ok {
+				continue
+			}
+			regular := i%3 == 0
+			if !regular && i%5 != 0 {
+				continue
+			}
+			streak, prev := 0, ""
+			for day := g.start; day.Before(g.end); day = day.AddDate(0, 0, 1) {
+				at := day.Add(time.Duration(8*60+g.rng.IntN(14*60)) * time.Minute)
+				if at.Before(joined) || at.After(g.end) || (regular && g.rng.IntN(10) == 0) || (!regular && g.rng.IntN(3) > 0) {
+					continue
+				}
+				d := at.In(g.loc).Format("2006-01-02")
+				if prev != "" && at.In(g.loc).AddDate(0, 0, -1).Format("2006-01-02") == prev {
+					streak++
+				} else {
+					streak = 1
+				}
+				prev = d
+				var bonus int64
+				if streak == 7 {
+					bonus = 20
+				}
+				if err := g.d.Loyalty.CheckInTx(ctx, tx, loyalty.CheckIn{TenantID: tid, MemberID: m.id, GroupID: group,
+					Day: d, At: at, Streak: streak, Points: 5, Bonus: bonus}); err != nil {
+					return err
+				}
+			}
+			if i%11 == 0 {
+				if err := runner.AddWishTx(ctx, tx, tid, m.id, group, 0, wishes[g.rng.IntN(len(wishes))], joined.Add(48*time.Hour)); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+}
