@@ -1,0 +1,209 @@
+package runner_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/liveloop/liveloop/internal/bot"
+	"github.com/liveloop/liveloop/internal/bot/runner"
+	"github.com/liveloop/liveloop/internal/channel"
+	"github.com/liveloop/liveloop/internal/channel/webchat"
+	"github.com/liveloop/liveloop/internal/community"
+	"github.com/liveloop/liveloop/internal/event"
+	"github.com/liveloop/liveloop/internal/i18n"
+	"github.com/liveloop/liveloop/internal/loyalty"
+	"github.com/liveloop/liveloop/internal/member"
+	"github.com/liveloop/liveloop/internal/outbox"
+	"github.com/liveloop/liveloop/internal/store"
+	"github.com/liveloop/liveloop/internal/store/storetest"
+	"github.com/liveloop/liveloop/internal/tenant"
+)
+
+type rig struct {
+	db      *store.DB
+	log     *event.Log
+	r       *runner.Runner
+	tenant  int64
+	group   int64
+	members []int64
+}
+
+// newRig builds a brand with one group, n members in it, and the rules
+// given (plus an assistant persona they speak as).
+func newRig(t testing.TB, db *store.DB, n int, rules func(persona int64) []bot.Rule) rig {
+	ctx := context.Background()
+	log := event.NewLog(db, event.NewLocalBus())
+	tn, err := tenant.NewService(db).Create(ctx, tenant.Tenant{Slug: "rig", Name: "rig", Locale: "en"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs := community.NewService(db, log)
+	g, _, err := cs.CreateGroup(ctx, community.Group{TenantID: tn.ID, Channel: webchat.Name, Name: "g", Kind: community.Vertical, Capacity: 100000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := runner.NewStore(db)
+	p, err := st.SavePersona(ctx, tn.ID, bot.Persona{Name: "助理", Role: bot.RoleAssistant})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, rule := range rules(p.ID) {
+		if _, err := st.SaveRule(ctx, tn.ID, rule); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ms := member.NewService(db, log)
+	rg := rig{db: db, log: log, tenant: tn.ID, group: g.ID}
+	for i := range n {
+		m, err := ms.Create(ctx, member.Member{TenantID: tn.ID, DisplayName: fmt.Sprintf("m%d", i)}, member.Identity{Channel: "web", ExternalID: fmt.Sprint(i)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := cs.Join(ctx, community.JoinRequest{TenantID: tn.ID, GroupID: g.ID, MemberID: m.ID, Source: "import", SourceID: fmt.Sprint("j", i)}); err != nil {
+			t.Fatal(err)
+		}
+		rg.members = append(rg.members, m.ID)
+	}
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	ob := outbox.New(db, channel.NewRegistry(webchat.New(log)), quiet)
+	rg.r = runner.New(runner.Deps{DB: db, Log: log, Store: st, Tenants: tenant.NewService(db), Members: ms, Community: cs,
+		Loyalty: loyalty.NewService(db, log), Outbox: ob, Catalog: i18n.MustLoad(), Logger: quiet})
+	if err := rg.r.Init(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return rg
+}
+
+func (rg rig) say(t testing.TB, member int64, n int, text string) {
+	if _, err := rg.log.Append(context.Background(), &event.Event{TenantID: rg.tenant, Type: event.Message, Source: event.SourceWeb,
+		SourceID: fmt.Sprintf("m%d:%d", member, n), MemberID: member, GroupID: rg.group,
+		Data: event.MustData(event.MessageData{Text: text, SenderName: "m"})}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (rg rig) drain(t testing.TB) int {
+	total := 0
+	for {
+		n, err := rg.r.RunOnce(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		total += n
+		if n == 0 {
+			return total
+		}
+	}
+}
+
+func count(t testing.TB, db *store.DB, q string, args ...any) int {
+	var n int
+	if err := db.R.QueryRow(q, args...).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func checkInRules(p int64) []bot.Rule {
+	return []bot.Rule{
+		{Kind: bot.KindCheckIn, PersonaID: p, Enabled: true, CheckIn: &bot.CheckInConfig{Question: "q", Answers: []string{"rose"},
+			Hint: "h", WindowStart: "00:00", WindowEnd: "24:00", Points: 5}},
+		{Kind: bot.KindDiscussion, PersonaID: p, Enabled: true, Discussion: &bot.DiscussionConfig{PointsPerMessage: 1, DailyCap: 3, MinRunes: 2}},
+	}
+}
+
+// Each event is acted on once; replaying the log from an earlier cursor
+// (as after a crash between the actions and a lost cursor write) stores
+// no second reply, award or check-in: every effect has its own key.
+func TestExactlyOnceAcrossReplays(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		t.Parallel()
+		rg := newRig(t, db, 2, checkInRules)
+		m := rg.members[0]
+		rg.say(t, m, 1, "rose")
+		rg.say(t, m, 2, "hello there")
+		rg.say(t, m, 3, "积分")
+		if n := rg.drain(t); n != 3 {
+			t.Fatalf("processed %d events, want 3", n)
+		}
+		snapshot := func() [3]int {
+			return [3]int{
+				count(t, db, `SELECT COUNT(*) FROM outbox WHERE tenant_id = $1`, rg.tenant),
+				count(t, db, `SELECT COUNT(*) FROM points_ledger WHERE tenant_id = $1`, rg.tenant),
+				count(t, db, `SELECT COUNT(*) FROM checkins WHERE tenant_id = $1`, rg.tenant),
+			}
+		}
+		first := snapshot()
+		if first != [3]int{2, 2, 1} { // check-in reply + points reply; checkin + discussion entries; one check-in
+			t.Fatalf("after one pass: outbox, ledger, checkins = %v", first)
+		}
+		if n := rg.drain(t); n != 0 {
+			t.Fatalf("a second pass read %d events", n)
+		}
+		if _, err := db.W.Exec(`UPDATE bot_cursor SET last_event_id = 0`); err != nil {
+			t.Fatal(err)
+		}
+		rg.drain(t)
+		if again := snapshot(); again != first {
+			t.Fatalf("replay changed state: %v → %v", first, again)
+		}
+	})
+}
+
+// BenchmarkRunner measures the whole engine: events appended to the log,
+// read by the runner, evaluated against 50 rules per group, and their
+// actions (outbox rows, ledger entries) committed with the cursor.
+func BenchmarkRunner(b *testing.B) {
+	for _, d := range storetest.Dialects {
+		b.Run(string(d), func(b *testing.B) {
+			db := storetest.Open(b, d)
+			rg := newRig(b, db, 200, fiftyRules)
+			texts := []string{"今天的直播几点开始", "请问敏感肌可以用吗", "哈哈哈", "发货了吗", "rose", "积分", "这个颜色好好看", "心愿 粉底液"}
+			b.ResetTimer()
+			b.StopTimer()
+			evs := make([]event.Event, b.N)
+			for i := range evs {
+				m := rg.members[i%len(rg.members)]
+				evs[i] = event.Event{TenantID: rg.tenant, Type: event.Message, Source: event.SourceWeb, SourceID: fmt.Sprintf("b%d", i),
+					MemberID: m, GroupID: rg.group, At: time.Now(), Data: event.MustData(event.MessageData{Text: texts[i%len(texts)], SenderName: "m"})}
+			}
+			if _, err := rg.log.AppendBatch(context.Background(), evs); err != nil {
+				b.Fatal(err)
+			}
+			b.StartTimer()
+			start := time.Now()
+			if n := rg.drain(b); n != b.N {
+				b.Fatalf("processed %d of %d", n, b.N)
+			}
+			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "events/s")
+		})
+	}
+}
+
+// fiftyRules is a realistic busy group: check-in, discussion points,
+// moderation, wishlist, welcome and 45 keyword rules of all three modes.
+func fiftyRules(p int64) []bot.Rule {
+	rules := append(checkInRules(p),
+		bot.Rule{Kind: bot.KindModeration, PersonaID: p, Enabled: true, Moderation: &bot.ModerationConfig{NewMemberLinkHours: 0,
+			FloodCount: 50, FloodSeconds: 10, BannedWords: []string{"代购", "加微信", "刷单"}, MuteMinutes: 30, WarnsBeforeMute: 2, WarnDecayHours: 24}},
+		bot.Rule{Kind: bot.KindWishlist, PersonaID: p, Enabled: true, Wishlist: &bot.WishlistConfig{Keywords: []string{"心愿", "wish"}}},
+		bot.Rule{Kind: bot.KindWelcome, PersonaID: p, Enabled: true, Welcome: &bot.WelcomeConfig{Template: "欢迎 {names}"}},
+	)
+	for i := range 45 {
+		kw := bot.KeywordConfig{Reply: "回复 {name}", CooldownSeconds: 30}
+		switch i % 3 {
+		case 0:
+			kw.Mode, kw.Pattern = bot.MatchExact, fmt.Sprintf("口令%d", i)
+		case 1:
+			kw.Mode, kw.Pattern = bot.MatchContains, fmt.Sprintf("关键词%d", i)
+		default:
+			kw.Mode, kw.Pattern = bot.MatchPattern, fmt.Sprintf(`(产品|商品)%d号`, i)
+		}
+		rules = append(rules, bot.Rule{Kind: bot.KindKeyword, PersonaID: p, Enabled: true, Keyword: &kw})
+	}
+	return rules
+}
