@@ -164,6 +164,11 @@ func TestBrowserJourney(t *testing.T) {
 	}
 
 	// The operator's live view shows it, as text.
+	// A live message's time shows like the server-rendered history, in the
+	// brand's zone.
+	if err := chromedp.Do(op, wait(`/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}$/.test([...document.querySelectorAll('[data-messages] time')].pop().textContent)`)); err != nil {
+		t.Fatalf("live message time format: %v\n%s", err, dump(t, op))
+	}
 	const elements = `document.querySelectorAll('[data-messages] img, [data-messages] script, [data-messages] b').length`
 	err = chromedp.Do(op,
 		wait(hasText(`[data-messages] .text`, hostileText)),

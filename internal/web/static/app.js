@@ -45,6 +45,17 @@
     return Array.prototype.map.call(a, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
   }
 
+  // Times show in the brand's time zone, as the server renders history
+  // ("2026-11-23 20:05"; the sv-SE locale formats exactly so).
+  function localTime(at) {
+    try {
+      return new Date(at).toLocaleString("sv-SE", { timeZone: box.dataset.tz || undefined, year: "numeric", month: "2-digit",
+        day: "2-digit", hour: "2-digit", minute: "2-digit" });
+    } catch (_) {
+      return new Date(at).toLocaleString();
+    }
+  }
+
   function setStatus(key) {
     var label = "text" + key.charAt(0).toUpperCase() + key.slice(1);
     if (status) status.textContent = box.dataset[label] || "";
@@ -77,7 +88,7 @@
     who.className = "sender";
     who.textContent = f.sender || "";
     var when = document.createElement("time");
-    when.textContent = new Date(f.at).toLocaleString([], { month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit" });
+    when.textContent = localTime(f.at);
     var text = document.createElement("p");
     text.className = "text";
     text.textContent = f.text || "";
