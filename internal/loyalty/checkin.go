@@ -26,7 +26,7 @@ type CheckIn struct {
 // of the same member and day — however many race — gets
 // ErrAlreadyCheckedIn and changes nothing: the table's primary key decides.
 func (s *Service) CheckInTx(ctx context.Context, tx *store.Tx, c CheckIn) error {
-	if _, err := time.Parse("2006-01-02", c.Day); err != nil || c.Streak < 1 || c.Points < 0 || c.Bonus < 0 {
+	if _, err := time.Parse("2006-01-02", c.Day); err != nil || c.TenantID == 0 || c.MemberID == 0 || c.Streak < 1 || c.Points < 0 || c.Bonus < 0 {
 		return fmt.Errorf("%w: check-in day %q, streak %d", store.ErrInvalid, c.Day, c.Streak)
 	}
 	if c.At.IsZero() {

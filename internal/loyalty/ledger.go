@@ -148,18 +148,20 @@ func (s *Service) AwardTx(ctx context.Context, tx *store.Tx, e Entry) (Entry, bo
 // only created for a member of the tenant: that is where a wrong tenant or
 // member id stops.
 func (s *Service) lockBalance(ctx context.Context, tx *store.Tx, tenantID, memberID int64) (int64, error) {
-	if _, err := tx.ExecContext(ctx, `INSERT INTO point_balances (tenant_id, member_id, balance, earned)
-		SELECT tenant_id, id, 0, 0 FROM members WHERE tenant_id = $1 AND id = $2
-		ON CONFLICT (tenant_id, member_id) DO NOTHING`, tenantID, memberID); err != nil {
-		return 0, fmt.Errorf("loyalty: balance row: %w", err)
-	}
-	lock := ""
+	q := `SELECT balance FROM point_balances WHERE tenant_id = $1 AND member_id = $2`
 	if s.db.Dialect == store.Postgres {
-		lock = " FOR UPDATE"
+		q += ` FOR UPDATE`
 	}
 	var balance int64
-	err := tx.QueryRowContext(ctx, `SELECT balance FROM point_balances WHERE tenant_id = $1 AND member_id = $2`+lock,
-		tenantID, memberID).Scan(&balance)
+	err := tx.QueryRowContext(ctx, q, tenantID, memberID).Scan(&balance)
+	if errors.Is(err, sql.ErrNoRows) {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO point_balances (tenant_id, member_id, balance, earned)
+			SELECT tenant_id, id, 0, 0 FROM members WHERE tenant_id = $1 AND id = $2
+			ON CONFLICT (tenant_id, member_id) DO NOTHING`, tenantID, memberID); err != nil {
+			return 0, fmt.Errorf("loyalty: balance row: %w", err)
+		}
+		err = tx.QueryRowContext(ctx, q, tenantID, memberID).Scan(&balance)
+	}
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, fmt.Errorf("%w: member %d", store.ErrNotFound, memberID)
 	}

@@ -63,6 +63,16 @@ func (s *Server) groupWS(w http.ResponseWriter, r *http.Request, c *staffCtx) {
 
 func (s *Server) serveWS(w http.ResponseWriter, r *http.Request, groupID, tenantID, memberID int64,
 	onFrame func(context.Context, *websocket.Conn, frame)) {
+	// Join the room before the handshake completes: a message published
+	// the moment the client sees the socket open is already queued for it.
+	client := realtime.NewClient(clientBuffer)
+	client.Key = memberID
+	rm := room(tenantID, groupID)
+	if !s.Hub.Join(rm, client) {
+		http.Error(w, "server shutting down", http.StatusServiceUnavailable)
+		return
+	}
+	defer s.Hub.Leave(rm, client)
 	// Accept checks that the Origin is this host: another site cannot open
 	// a socket with the member's cookie.
 	conn, err := websocket.Accept(w, r, nil)
@@ -76,15 +86,6 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request, groupID, tenant
 	conn.SetReadLimit(maxFrame)
 	ctx, cancel := context.WithCancel(r.Context())
 	defer cancel()
-
-	client := realtime.NewClient(clientBuffer)
-	client.Key = memberID
-	rm := room(tenantID, groupID)
-	if !s.Hub.Join(rm, client) {
-		conn.Close(websocket.StatusGoingAway, "server shutting down")
-		return
-	}
-	defer s.Hub.Leave(rm, client)
 
 	// Join first, then catch up: a message appended in between arrives
 	// twice at worst, and clients drop ids they have seen.
