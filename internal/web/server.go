@@ -53,7 +53,7 @@ type Server struct {
 	static  fs.FS
 	logins  *loginLimiter
 	metrics *metrics
-	conns   sync.WaitGroup // open WebSockets, for a drained shutdown
+	conns   connTracker // open WebSockets, for a drained shutdown
 }
 
 // New builds the server; it fails if a template does not parse.
@@ -85,15 +85,58 @@ func (s *Server) Run(ctx context.Context) error {
 }
 
 // CloseConnections closes every WebSocket (with "going away") and waits
-// for their handlers to finish, up to ctx.
+// for their handlers to finish, up to ctx. Sockets arriving later are
+// refused.
 func (s *Server) CloseConnections(ctx context.Context) {
 	s.Hub.Close()
-	done := make(chan struct{})
-	go func() { s.conns.Wait(); close(done) }()
 	select {
-	case <-done:
+	case <-s.conns.close():
 	case <-ctx.Done():
 	}
+}
+
+// connTracker counts open sockets. Unlike a WaitGroup it may be added to
+// while someone waits (a handshake racing shutdown): once closing, add
+// refuses instead.
+type connTracker struct {
+	mu      sync.Mutex
+	n       int
+	closing bool
+	done    chan struct{}
+}
+
+func (c *connTracker) add() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closing {
+		return false
+	}
+	c.n++
+	return true
+}
+
+func (c *connTracker) release() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.n--
+	if c.closing && c.n == 0 && c.done != nil {
+		close(c.done)
+		c.done = nil
+	}
+}
+
+// close marks the tracker closing; the channel closes when no socket is open.
+func (c *connTracker) close() <-chan struct{} {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ch := make(chan struct{})
+	c.closing = true
+	if c.n == 0 {
+		close(ch)
+	} else {
+		c.done = ch
+	}
+	return ch
 }
 
 // RandomKey returns n random bytes (for generated secrets).

@@ -75,12 +75,15 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request, groupID, tenant
 	defer s.Hub.Leave(rm, client)
 	// Accept checks that the Origin is this host: another site cannot open
 	// a socket with the member's cookie.
+	if !s.conns.add() {
+		http.Error(w, "server shutting down", http.StatusServiceUnavailable)
+		return
+	}
+	defer s.conns.release()
 	conn, err := websocket.Accept(w, r, nil)
 	if err != nil {
 		return
 	}
-	s.conns.Add(1)
-	defer s.conns.Done()
 	s.metrics.wsOpen.Inc()
 	defer s.metrics.wsOpen.Dec()
 	conn.SetReadLimit(maxFrame)
