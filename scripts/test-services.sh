@@ -53,6 +53,7 @@ port_open 4222 && say "nats is up on 127.0.0.1:4222"
 # Chromium for the browser tests
 if ! command -v chromium >/dev/null 2>&1; then
   say "installing chromium"
-  apt_install chromium
+  as_root apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq chromium >/dev/null
 fi
 say "$(chromium --version 2>/dev/null || echo 'chromium missing')"
