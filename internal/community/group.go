@@ -165,14 +165,5 @@ func (s *Service) Groups(ctx context.Context, tenantID int64) ([]Group, error) {
 	if err != nil {
 		return nil, fmt.Errorf("community: groups: %w", err)
 	}
-	defer rows.Close()
-	var out []Group
-	for rows.Next() {
-		g, err := scanGroup(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, g)
-	}
-	return out, rows.Err()
+	return store.Collect(rows, scanGroup)
 }

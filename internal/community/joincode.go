@@ -119,16 +119,7 @@ func (s *Service) JoinCodes(ctx context.Context, tenantID, groupID int64) ([]Joi
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var out []JoinCode
-	for rows.Next() {
-		jc, err := scanJoinCode(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, jc)
-	}
-	return out, rows.Err()
+	return store.Collect(rows, scanJoinCode)
 }
 
 // ResolveJoinCode finds the join code behind a link. Codes are unique across

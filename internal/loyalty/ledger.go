@@ -228,14 +228,5 @@ func (s *Service) Ledger(ctx context.Context, tenantID, memberID int64, limit in
 	if err != nil {
 		return nil, fmt.Errorf("loyalty: ledger: %w", err)
 	}
-	defer rows.Close()
-	var out []Entry
-	for rows.Next() {
-		e, err := scanEntry(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, e)
-	}
-	return out, rows.Err()
+	return store.Collect(rows, scanEntry)
 }

@@ -95,16 +95,7 @@ func (s *Service) Rewards(ctx context.Context, tenantID int64, activeOnly bool) 
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var out []Reward
-	for rows.Next() {
-		r, err := scanReward(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
+	return store.Collect(rows, scanReward)
 }
 
 // Redemption is a reward bought with points.
@@ -232,14 +223,5 @@ func (s *Service) Redemptions(ctx context.Context, tenantID int64, limit int) ([
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var out []Redemption
-	for rows.Next() {
-		d, err := scanRedemption(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, d)
-	}
-	return out, rows.Err()
+	return store.Collect(rows, scanRedemption)
 }

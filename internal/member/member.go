@@ -190,15 +190,8 @@ func (s *Service) List(ctx context.Context, tenantID int64, query string, limit,
 	if err != nil {
 		return p, fmt.Errorf("member: list: %w", err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		m, err := scanMember(rows)
-		if err != nil {
-			return p, err
-		}
-		p.Members = append(p.Members, m)
-	}
-	return p, rows.Err()
+	p.Members, err = store.Collect(rows, scanMember)
+	return p, err
 }
 
 // Identities returns the identities of a person (including records merged

@@ -231,3 +231,18 @@ func redactDSN(dsn string) string {
 	}
 	return u.Redacted()
 }
+
+// Collect reads every row with scan and closes rows: the one loop that
+// repository functions returning a list would otherwise each write again.
+func Collect[T any](rows *sql.Rows, scan func(interface{ Scan(...any) error }) (T, error)) ([]T, error) {
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
