@@ -126,7 +126,7 @@ func (a *App) build(ctx context.Context) error {
 		return err
 	}
 	a.Runner = runner.New(runner.Deps{DB: a.DB, Log: a.Log, Store: a.Bot, Tenants: a.Tenants, Members: a.Members,
-		Community: a.Community, Loyalty: a.Loyalty, Outbox: a.Outbox, Catalog: cat, Logger: a.Logger, PublicURL: a.Cfg.PublicURL()})
+		Community: a.Community, Loyalty: a.Loyalty, Outbox: a.Outbox, Catalog: cat, Logger: a.Logger})
 	a.Web, err = web.New(web.Deps{
 		DB: a.DB, Tenants: a.Tenants, Members: a.Members, Community: a.Community, Log: a.Log,
 		Outbox: a.Outbox, Bot: a.Bot, Loyalty: a.Loyalty, Hub: a.Hub, Catalog: cat, Logger: a.Logger, Registry: a.Registry,

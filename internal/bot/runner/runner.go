@@ -30,8 +30,6 @@ type Deps struct {
 	Outbox    *outbox.Outbox
 	Catalog   *i18n.Catalog
 	Logger    *slog.Logger
-	// PublicURL is used in links the bot sends (wish form, points page).
-	PublicURL string
 }
 
 // Runner applies the rules to the event log.

@@ -207,3 +207,39 @@ func fiftyRules(p int64) []bot.Rule {
 	}
 	return rules
 }
+
+// Similar wishes group on the demand board, and a group's status is its
+// most advanced one: a new open wish does not hide that it was fulfilled.
+func TestDemandBoard(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		t.Parallel()
+		ctx := context.Background()
+		rg := newRig(t, db, 3, checkInRules)
+		st := runner.NewStore(db)
+		add := func(m int64, text string) {
+			if err := db.InTx(ctx, func(tx *store.Tx) error {
+				return runner.AddWishTx(ctx, tx, rg.tenant, m, rg.group, 0, text, time.Now())
+			}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		add(rg.members[0], "求 粉底液！")
+		add(rg.members[1], "想要粉底液")
+		add(rg.members[2], "口红试色")
+		board, err := st.DemandBoard(ctx, rg.tenant, 10)
+		if err != nil || len(board) != 2 || board[0].Count != 2 || board[0].Members != 2 || board[0].Status != "open" {
+			t.Fatalf("board %+v %v", board, err)
+		}
+		if err := st.SetWishStatus(ctx, rg.tenant, board[0].Norm, "fulfilled"); err != nil {
+			t.Fatal(err)
+		}
+		add(rg.members[2], "粉底液")
+		board, _ = st.DemandBoard(ctx, rg.tenant, 10)
+		if board[0].Count != 3 || board[0].Status != "fulfilled" {
+			t.Fatalf("after fulfilment and a new wish: %+v", board[0])
+		}
+		if err := st.SetWishStatus(ctx, rg.tenant, board[0].Norm, "shipped"); err == nil {
+			t.Fatal("unknown status accepted")
+		}
+	})
+}

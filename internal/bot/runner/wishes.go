@@ -66,7 +66,10 @@ type Demand struct {
 
 // DemandBoard groups the tenant's wishes, most wished first.
 func (s *Store) DemandBoard(ctx context.Context, tenantID int64, limit int) ([]Demand, error) {
-	rows, err := s.db.R.QueryContext(ctx, `SELECT norm, MAX(text), COUNT(*), COUNT(DISTINCT member_id), MAX(status), MAX(at)
+	// Statuses rank open < planned < fulfilled; MAX over the strings would
+	// rank them alphabetically (so "open" would hide "fulfilled").
+	rows, err := s.db.R.QueryContext(ctx, `SELECT norm, MAX(text), COUNT(*), COUNT(DISTINCT member_id),
+		MAX(CASE status WHEN 'fulfilled' THEN 3 WHEN 'planned' THEN 2 ELSE 1 END), MAX(at)
 		FROM wishes WHERE tenant_id = $1 AND norm <> '' GROUP BY norm ORDER BY COUNT(*) DESC, MAX(at) DESC LIMIT $2`, tenantID, limit)
 	if err != nil {
 		return nil, err
@@ -76,9 +79,11 @@ func (s *Store) DemandBoard(ctx context.Context, tenantID int64, limit int) ([]D
 	for rows.Next() {
 		var d Demand
 		var last int64
-		if err := rows.Scan(&d.Norm, &d.Sample, &d.Count, &d.Members, &d.Status, &last); err != nil {
+		var rank int
+		if err := rows.Scan(&d.Norm, &d.Sample, &d.Count, &d.Members, &rank, &last); err != nil {
 			return nil, err
 		}
+		d.Status = [...]string{"open", "open", "planned", "fulfilled"}[rank]
 		d.Last = store.Time(last)
 		out = append(out, d)
 	}
