@@ -15,8 +15,6 @@ import (
 	"sort"
 	"sync"
 	"time"
-
-	"github.com/liveloop/liveloop/internal/event"
 )
 
 // Capabilities tell the rest of liveloop what a channel can do.
@@ -61,6 +59,26 @@ type Message struct {
 	PersonaID  int64  // the persona speaking, if any
 	AvatarURL  string // the persona's avatar, if any
 	Text       string
+	// To is the platform's address of the recipient: the chat id of the
+	// group (GroupID != 0) or the member's user id on this platform (a
+	// direct message). The outbox fills it from the group's or the
+	// identity's external id; the web community ignores it.
+	To string
+	// ReplyToken, when set, is a platform reply token from the inbound
+	// event this message answers (LINE). An adapter that has reply tokens
+	// uses it while valid and falls back to a normal send otherwise.
+	ReplyToken string
+	// Buttons are inline buttons (poll options, claim, check-in) for
+	// channels whose Capabilities have Buttons; others append them to the
+	// text as numbered lines.
+	Buttons []Button
+}
+
+// Button is one inline button: the label members see and the payload the
+// platform hands back when it is pressed (an InboundButton's Data).
+type Button struct {
+	Label string
+	Data  string // ≤ 64 bytes (Telegram's callback_data limit)
 }
 
 // Result is what a successful send returns.
@@ -76,13 +94,67 @@ type Channel interface {
 	Send(ctx context.Context, m Message) (Result, error)
 }
 
-// Webhook is implemented by channels whose platform delivers events by HTTP
-// callback: verify the raw body's signature, then normalise it into events
-// (each with the platform's own id as source id, so redeliveries are
-// stored once). Errors are ErrUnauthorized or ErrMalformed.
-type Webhook interface {
-	Channel
-	HandleWebhook(ctx context.Context, tenantID int64, header http.Header, body []byte) ([]event.Event, error)
+// Receiver is implemented by channels whose platform delivers events by
+// HTTP callback. liveloop reads the body (capped at MaxWebhookBody), calls
+// Verify on the raw bytes, then Parse, and stores what Parse returns;
+// ingestion (identities, groups, the event log) is liveloop's, not the
+// adapter's.
+type Receiver interface {
+	// Verify checks the delivery's signature or secret over the raw body
+	// and headers, in constant time; ErrUnauthorized when missing/wrong.
+	Verify(header http.Header, body []byte) error
+	// Parse normalises a verified body; ErrMalformed when it is not the
+	// platform's format. Kinds liveloop does not use are left out, not
+	// errors. A body with no events (LINE's Verify button) returns none.
+	Parse(body []byte) ([]Inbound, error)
+}
+
+// MaxWebhookBody caps an inbound delivery; larger bodies are refused (413)
+// before they are read further.
+const MaxWebhookBody = 1 << 20
+
+// InboundKind names what a platform delivered.
+type InboundKind string
+
+const (
+	InboundMessage    InboundKind = "message"     // a text message in a group or a 1:1 chat
+	InboundJoin       InboundKind = "join"        // Users joined the group Chat
+	InboundLeave      InboundKind = "leave"       // Users left or were removed from Chat
+	InboundButton     InboundKind = "button"      // User pressed a button carrying Data
+	InboundBotAdded   InboundKind = "bot_added"   // the bot was added to Chat
+	InboundBotRemoved InboundKind = "bot_removed" // the bot was removed from Chat: it is unreachable
+	InboundFollow     InboundKind = "follow"      // User started/followed the bot: direct messages allowed
+	InboundUnfollow   InboundKind = "unfollow"    // User blocked the bot: direct messages unreachable
+	InboundMigrate    InboundKind = "migrate"     // the group Chat now has the id NewChat (Telegram supergroup)
+)
+
+// User is a platform account as the platform describes it.
+type User struct {
+	ID       string // the platform's user id, as a decimal or opaque string
+	Name     string // display name, when given
+	Username string // @handle, when the platform has one
+	IsBot    bool
+}
+
+// Inbound is one normalised thing a platform delivered.
+type Inbound struct {
+	Kind InboundKind
+	// ID is the platform's own id of this event (Telegram: "u" + update_id;
+	// LINE: webhookEventId). liveloop stores each ID once, so redeliveries
+	// are harmless.
+	ID         string
+	Chat       string // the chat: group id, or the user id for a 1:1 chat
+	Private    bool   // Chat is a 1:1 chat with the bot
+	ChatTitle  string // the group's title, when given
+	User       User   // who acted; ID may be empty (LINE group messages without userId)
+	Users      []User // InboundJoin / InboundLeave: who joined or left
+	Text       string // InboundMessage: the text, as sent (liveloop normalises it)
+	MessageID  string // the platform's message id
+	Data       string // InboundButton: the button's payload
+	ReplyToken string // a reply token for answering this event (LINE), if any
+	NewChat    string // InboundMigrate: the chat's new id
+	Redelivery bool   // the platform says this is a redelivery
+	At         time.Time
 }
 
 // Errors adapters return.
@@ -95,6 +167,11 @@ var (
 	// ErrUncertain wraps failures after which the platform may or may not
 	// have delivered (a timeout without an idempotency key).
 	ErrUncertain = errors.New("channel: delivery uncertain")
+	// ErrUnreachable wraps failures that mean the recipient is gone for
+	// this bot: removed from the group, blocked by the user, chat not
+	// found. liveloop marks the group or identity unreachable instead of
+	// retrying; it is also permanent.
+	ErrUnreachable = errors.New("channel: recipient unreachable")
 )
 
 // RetryAfter is returned when the platform asks liveloop to slow down.

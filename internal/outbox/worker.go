@@ -222,7 +222,7 @@ func (o *Outbox) send(ctx context.Context, it Item) {
 		}
 	case errors.As(err, &ra):
 		o.finish(ctx, Item{ID: it.ID, Attempts: it.Attempts - 1}, Pending, err.Error(), "", ra.Wait)
-	case errors.Is(err, channel.ErrPermanent):
+	case errors.Is(err, channel.ErrPermanent), errors.Is(err, channel.ErrUnreachable):
 		o.finish(ctx, it, Failed, err.Error(), "", 0)
 	case errors.Is(err, channel.ErrUncertain) && !ch.Capabilities().IdempotentSend:
 		o.finish(ctx, it, Unknown, err.Error(), "", 0)
