@@ -28,6 +28,7 @@ import (
 	"github.com/liveloop/liveloop/internal/loyalty"
 	"github.com/liveloop/liveloop/internal/member"
 	"github.com/liveloop/liveloop/internal/outbox"
+	"github.com/liveloop/liveloop/internal/poll"
 	"github.com/liveloop/liveloop/internal/realtime"
 	"github.com/liveloop/liveloop/internal/store"
 	"github.com/liveloop/liveloop/internal/tenant"
@@ -48,6 +49,7 @@ type App struct {
 	Outbox    *outbox.Outbox
 	Loyalty   *loyalty.Service
 	Bot       *runner.Store
+	Polls     *poll.Service
 	Runner    *runner.Runner
 	Hub       *realtime.Hub
 	Web       *web.Server
@@ -106,6 +108,7 @@ func (a *App) build(ctx context.Context) error {
 	a.Hub = realtime.NewHub()
 	a.Loyalty = loyalty.NewService(a.DB, a.Log)
 	a.Bot = runner.NewStore(a.DB)
+	a.Polls = poll.New(a.DB, a.Log)
 	a.Registry = prometheus.NewRegistry()
 
 	sent := prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -126,10 +129,10 @@ func (a *App) build(ctx context.Context) error {
 		return err
 	}
 	a.Runner = runner.New(runner.Deps{DB: a.DB, Log: a.Log, Store: a.Bot, Tenants: a.Tenants, Members: a.Members,
-		Community: a.Community, Loyalty: a.Loyalty, Outbox: a.Outbox, Catalog: cat, Logger: a.Logger})
+		Community: a.Community, Loyalty: a.Loyalty, Outbox: a.Outbox, Polls: a.Polls, Catalog: cat, Logger: a.Logger})
 	a.Web, err = web.New(web.Deps{
 		DB: a.DB, Tenants: a.Tenants, Members: a.Members, Community: a.Community, Log: a.Log,
-		Outbox: a.Outbox, Bot: a.Bot, Loyalty: a.Loyalty, Hub: a.Hub, Catalog: cat, Logger: a.Logger, Registry: a.Registry,
+		Outbox: a.Outbox, Bot: a.Bot, Runner: a.Runner, Polls: a.Polls, Loyalty: a.Loyalty, Hub: a.Hub, Catalog: cat, Logger: a.Logger, Registry: a.Registry,
 		PublicURL: a.Cfg.PublicURL(), SecureCookies: !a.Cfg.InsecureCookies, MemberKey: key,
 		Ready: a.ready,
 	})

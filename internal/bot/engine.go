@@ -54,6 +54,8 @@ type State struct {
 	Rules     []Rule // the rules of the group; disabled and foreign ones are ignored
 	Member    MemberState
 	Cooldowns map[string]time.Time // CooldownKey → when it last fired
+	// Activities are the group's open polls and prompts, oldest first.
+	Activities []Activity
 }
 
 // Command names: the shell answers these with data it loads.
@@ -89,7 +91,7 @@ const (
 )
 
 // Action is something the shell must do. The set is closed: Reply,
-// Welcome, Award, CheckIn, Command, Moderate, Cooldown, Wish.
+// Welcome, Award, CheckIn, Command, Moderate, Cooldown, Wish, Vote, Entry.
 type Action interface{ action() }
 
 // Reply sends rendered text to the group.
@@ -248,12 +250,17 @@ func (e *eval) joined() []Action {
 	return out
 }
 
-// message runs moderation, then the exclusive handlers (commands, check-in
-// answers, wishes), then keyword replies and discussion points.
+// message runs moderation, then votes and prompt entries, then the
+// exclusive handlers (commands, check-in answers, wishes), then keyword
+// replies and discussion points.
 func (e *eval) message() []Action {
 	msg := newMessage(e.in.Text)
 	if m, ok := e.moderate(msg); ok {
 		return []Action{m}
+	}
+	// Votes and entries need no rule: an open poll or prompt is enough.
+	if out, ok := e.activity(msg); ok {
+		return out
 	}
 	if len(e.rules) == 0 {
 		return nil

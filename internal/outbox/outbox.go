@@ -3,6 +3,7 @@ package outbox
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -44,6 +45,7 @@ type Item struct {
 	PersonaID     int64
 	SenderAvatar  string
 	Body          string
+	Buttons       []channel.Button // inline buttons, where the channel shows them
 	State         State
 	Attempts      int
 	NextAttemptAt time.Time
@@ -103,13 +105,21 @@ func (o *Outbox) EnqueueTx(ctx context.Context, tx *store.Tx, it Item) (int64, b
 	if it.NextAttemptAt.IsZero() {
 		it.NextAttemptAt = now
 	}
+	buttons := ""
+	if len(it.Buttons) > 0 {
+		b, err := json.Marshal(it.Buttons)
+		if err != nil {
+			return 0, false, fmt.Errorf("%w: buttons: %v", ErrInvalid, err)
+		}
+		buttons = string(b)
+	}
 	var id int64
 	err := tx.QueryRowContext(ctx, `INSERT INTO outbox (tenant_id, channel, idem_key, group_id, member_id, staff_id,
-		sender_name, body, state, next_attempt_at, created_at, persona_id, sender_avatar)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', $9, $10, $11, $12)
+		sender_name, body, state, next_attempt_at, created_at, persona_id, sender_avatar, buttons)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', $9, $10, $11, $12, $13)
 		ON CONFLICT (tenant_id, idem_key) DO NOTHING RETURNING id`,
 		it.TenantID, it.Channel, it.IdemKey, nullID(it.GroupID), nullID(it.MemberID), nullID(it.StaffID),
-		it.SenderName, it.Body, store.Millis(it.NextAttemptAt), store.Millis(now), nullID(it.PersonaID), it.SenderAvatar).Scan(&id)
+		it.SenderName, it.Body, store.Millis(it.NextAttemptAt), store.Millis(now), nullID(it.PersonaID), it.SenderAvatar, buttons).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, false, nil
 	}
@@ -148,7 +158,7 @@ func nullID(id int64) any {
 }
 
 const itemCols = `id, tenant_id, channel, idem_key, group_id, member_id, staff_id, sender_name, body, state, attempts,
-	next_attempt_at, last_error, external_id, created_at, sent_at, persona_id, sender_avatar`
+	next_attempt_at, last_error, external_id, created_at, sent_at, persona_id, sender_avatar, buttons`
 
 func scanItems(rows *sql.Rows) ([]Item, error) {
 	defer rows.Close()
@@ -157,10 +167,15 @@ func scanItems(rows *sql.Rows) ([]Item, error) {
 		var it Item
 		var group, member, staff, sent, persona sql.NullInt64
 		var next, created int64
-		var state string
+		var state, buttons string
 		if err := rows.Scan(&it.ID, &it.TenantID, &it.Channel, &it.IdemKey, &group, &member, &staff, &it.SenderName,
-			&it.Body, &state, &it.Attempts, &next, &it.LastError, &it.ExternalID, &created, &sent, &persona, &it.SenderAvatar); err != nil {
+			&it.Body, &state, &it.Attempts, &next, &it.LastError, &it.ExternalID, &created, &sent, &persona, &it.SenderAvatar, &buttons); err != nil {
 			return nil, err
+		}
+		if buttons != "" {
+			if err := json.Unmarshal([]byte(buttons), &it.Buttons); err != nil {
+				return nil, fmt.Errorf("outbox %d: buttons: %w", it.ID, err)
+			}
 		}
 		it.GroupID, it.MemberID, it.StaffID, it.PersonaID = group.Int64, member.Int64, staff.Int64, persona.Int64
 		it.State, it.NextAttemptAt, it.CreatedAt, it.SentAt = State(state), store.Time(next), store.Time(created), store.NullMillis(sent)

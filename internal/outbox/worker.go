@@ -212,6 +212,7 @@ func (o *Outbox) send(ctx context.Context, it Item) {
 	res, err := ch.Send(ctx, channel.Message{
 		OutboxID: it.ID, TenantID: it.TenantID, IdemKey: it.IdemKey, GroupID: it.GroupID, MemberID: it.MemberID,
 		StaffID: it.StaffID, SenderName: it.SenderName, PersonaID: it.PersonaID, AvatarURL: it.SenderAvatar, Text: it.Body,
+		Buttons: it.Buttons,
 	})
 	var ra *channel.RetryAfter
 	switch {

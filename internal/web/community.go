@@ -214,13 +214,18 @@ func (s *Server) chatPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	msgs := historyOf(history, mc.Tenant.Location(), mc.Member.ID)
+	acts, err := s.openActivities(r.Context(), mc.Tenant.ID, g.ID, mc.Member.ID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	var after int64
 	if len(msgs) > 0 {
 		after = msgs[len(msgs)-1].ID
 	}
 	s.render(w, r, "chat", s.memberPage(r, mc.Tenant, g.Name, map[string]any{
 		"Tenant": mc.Tenant, "Member": mc.Member, "Group": g, "Messages": msgs, "After": after,
-		"WS": chatURL(mc.Tenant, g.ID) + "/ws", "MaxLen": webchat.MaxText,
+		"WS": chatURL(mc.Tenant, g.ID) + "/ws", "MaxLen": webchat.MaxText, "Activities": acts,
 	}))
 }
 

@@ -8,6 +8,7 @@ import (
 
 	"github.com/liveloop/liveloop/internal/community"
 	"github.com/liveloop/liveloop/internal/outbox"
+	"github.com/liveloop/liveloop/internal/poll"
 	"github.com/liveloop/liveloop/internal/store"
 )
 
@@ -40,7 +41,11 @@ func classify(err error) problem {
 		return problem{http.StatusForbidden, "forbidden", "error.forbidden", ""}
 	case errors.Is(err, store.ErrConflict):
 		return problem{http.StatusConflict, "conflict", "error.conflict", detail(err)}
-	case errors.Is(err, store.ErrInvalid), errors.Is(err, outbox.ErrInvalid):
+	case errors.Is(err, poll.ErrClosed):
+		return problem{http.StatusConflict, "closed", "error.poll_closed", ""}
+	case errors.Is(err, poll.ErrNotMember):
+		return problem{http.StatusForbidden, "not_member", "error.not_member", ""}
+	case errors.Is(err, store.ErrInvalid), errors.Is(err, outbox.ErrInvalid), errors.Is(err, poll.ErrInvalid):
 		return problem{http.StatusBadRequest, "invalid", "error.invalid", detail(err)}
 	}
 	return problem{http.StatusInternalServerError, "internal", "error.internal", ""}

@@ -11,18 +11,19 @@ import (
 
 // frame is what a chat client receives (and, for "send", sends).
 type frame struct {
-	Type     string    `json:"type"` // message | removed | error | send
-	ID       int64     `json:"id,omitempty"`
-	At       time.Time `json:"at,omitzero"`
-	Sender   string    `json:"sender,omitempty"`
-	Staff    bool      `json:"staff,omitempty"` // staff or a persona: the brand speaking
-	Persona  int64     `json:"persona,omitempty"`
-	Avatar   string    `json:"avatar,omitempty"`
-	MemberID int64     `json:"member_id,omitempty"`
-	Text     string    `json:"text,omitempty"`
-	ClientID string    `json:"client_id,omitempty"`
-	Code     string    `json:"code,omitempty"`
-	Message  string    `json:"message,omitempty"`
+	Type     string     `json:"type"` // message | removed | error | send
+	ID       int64      `json:"id,omitempty"`
+	At       time.Time  `json:"at,omitzero"`
+	Sender   string     `json:"sender,omitempty"`
+	Staff    bool       `json:"staff,omitempty"` // staff or a persona: the brand speaking
+	Persona  int64      `json:"persona,omitempty"`
+	Avatar   string     `json:"avatar,omitempty"`
+	MemberID int64      `json:"member_id,omitempty"`
+	Text     string     `json:"text,omitempty"`
+	ClientID string     `json:"client_id,omitempty"`
+	Code     string     `json:"code,omitempty"`
+	Message  string     `json:"message,omitempty"`
+	Poll     *pollFrame `json:"poll,omitempty"` // type "poll": a live tally
 
 	// For server-rendered history only.
 	Local string `json:"-"` // At in the tenant's time zone
@@ -90,6 +91,8 @@ func (s *Server) forward(e event.Event) {
 		e.Decode(&d)
 		b, _ := json.Marshal(frame{Type: "hidden", ID: d.EventID})
 		s.Hub.Broadcast(room(e.TenantID, e.GroupID), b)
+	case event.PollVoted, event.PollClosed, event.PromptEntry:
+		s.queueTally(e)
 	case event.MemberRemoved, event.MemberLeft:
 		b, _ := json.Marshal(frame{Type: "removed", MemberID: e.MemberID})
 		s.Hub.Broadcast(room(e.TenantID, e.GroupID), b)

@@ -74,6 +74,10 @@ func (s *Server) Routes() []Route {
 		st("POST /console/rewards/{id}", s.rewardUpdate),
 		st("GET /console/wishes", s.wishes),
 		st("POST /console/wishes/status", s.wishStatus),
+		st("GET /console/activities", s.activities),
+		st("POST /console/activities", s.activityCreate),
+		st("GET /console/activities/{id}", s.activityShow),
+		st("POST /console/activities/{id}/close", s.activityClose),
 		st("GET /console/moderation", s.moderation),
 		st("POST /console/moderation/{id}/undo", s.moderationUndo),
 
@@ -83,6 +87,7 @@ func (s *Server) Routes() []Route {
 		mem("GET /m/{tenant}/g/{id}", s.chatPage),
 		mem("GET /m/{tenant}/g/{id}/ws", s.chatWS),
 		mem("POST /m/{tenant}/g/{id}/leave", s.leave),
+		mem("POST /m/{tenant}/g/{id}/polls/{poll}/vote", s.memberVote),
 		mem("GET /m/{tenant}/points", s.memberPoints),
 		mem("POST /m/{tenant}/rewards/{id}/redeem", s.memberRedeem),
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/liveloop/liveloop/internal/loyalty"
 	"github.com/liveloop/liveloop/internal/member"
 	"github.com/liveloop/liveloop/internal/outbox"
+	"github.com/liveloop/liveloop/internal/poll"
 	"github.com/liveloop/liveloop/internal/realtime"
 	"github.com/liveloop/liveloop/internal/store"
 	"github.com/liveloop/liveloop/internal/tenant"
@@ -32,6 +33,8 @@ type Deps struct {
 	Log       *event.Log
 	Outbox    *outbox.Outbox
 	Bot       *runner.Store
+	Runner    *runner.Runner // starts polls and prompts (announced by a persona)
+	Polls     *poll.Service
 	Loyalty   *loyalty.Service
 	Hub       *realtime.Hub
 	Catalog   *i18n.Catalog
@@ -54,6 +57,10 @@ type Server struct {
 	logins  *loginLimiter
 	metrics *metrics
 	conns   connTracker // open WebSockets, for a drained shutdown
+
+	tallyMu   sync.Mutex
+	tallyDue  map[[2]int64]bool // (tenant, poll) whose live tally is to be sent
+	tallyWake chan struct{}
 }
 
 // New builds the server; it fails if a template does not parse.
@@ -67,7 +74,8 @@ func New(d Deps) (*Server, error) {
 	if d.Logger == nil {
 		d.Logger = slog.Default()
 	}
-	s := &Server{Deps: d, logins: newLoginLimiter(), metrics: newMetrics(d.Registry)}
+	s := &Server{Deps: d, logins: newLoginLimiter(), metrics: newMetrics(d.Registry),
+		tallyDue: map[[2]int64]bool{}, tallyWake: make(chan struct{}, 1)}
 	var err error
 	if s.pages, err = parsePages(); err != nil {
 		return nil, err
@@ -79,6 +87,9 @@ func New(d Deps) (*Server, error) {
 // Run forwards appended events to connected clients until ctx ends.
 func (s *Server) Run(ctx context.Context) error {
 	unsubscribe := s.Log.Bus().Subscribe(s.forward)
+	if s.Polls != nil {
+		go s.tallies(ctx)
+	}
 	<-ctx.Done()
 	unsubscribe()
 	return nil

@@ -43,6 +43,10 @@ func (r *Runner) apply(ctx context.Context, tx *store.Tx, t *turn, i int, a bot.
 		return err
 	case bot.Wish:
 		return r.wish(ctx, tx, t, a, key)
+	case bot.Vote:
+		return r.vote(ctx, tx, t, a)
+	case bot.Entry:
+		return r.entry(ctx, tx, t, a, key)
 	}
 	return fmt.Errorf("unknown action %T", a)
 }

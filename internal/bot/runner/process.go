@@ -10,6 +10,7 @@ import (
 	"github.com/liveloop/liveloop/internal/community"
 	"github.com/liveloop/liveloop/internal/event"
 	"github.com/liveloop/liveloop/internal/member"
+	"github.com/liveloop/liveloop/internal/poll"
 	"github.com/liveloop/liveloop/internal/store"
 	"github.com/liveloop/liveloop/internal/tenant"
 )
@@ -86,6 +87,11 @@ func (r *Runner) load(ctx context.Context, e event.Event) (turn, error) {
 	loc := t.tenant.Location()
 	st := bot.State{Loc: loc, Rules: t.rules, Cooldowns: map[string]time.Time{}}
 	st.Group = bot.GroupInfo{ID: t.group.ID, Name: t.group.Name, Rules: t.group.Rules, Promise: t.group.Promise}
+	if e.Type == event.Message {
+		if st.Activities, err = r.activities(ctx, e); err != nil {
+			return t, err
+		}
+	}
 	if len(t.rules) == 0 {
 		t.state = st
 		return t, nil // nothing will act: skip the member queries
@@ -140,6 +146,23 @@ func (r *Runner) memberState(ctx context.Context, t turn, loc *time.Location) (b
 		return ms, err
 	}
 	return ms, rows.Err()
+}
+
+// activities returns the group's open polls and prompts in the core's terms.
+func (r *Runner) activities(ctx context.Context, e event.Event) ([]bot.Activity, error) {
+	if r.Polls == nil {
+		return nil, nil
+	}
+	open, err := r.Polls.OpenIn(ctx, r.DB.R, e.TenantID, e.GroupID, e.At)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]bot.Activity, 0, len(open))
+	for _, p := range open {
+		out = append(out, bot.Activity{ID: p.ID, Prompt: p.Kind == poll.KindPrompt, Options: len(p.Options), Tag: p.Tag,
+			Points: p.Points, PersonaID: p.PersonaID, ClosesAt: p.ClosesAt})
+	}
+	return out, nil
 }
 
 func startOfDay(t time.Time, loc *time.Location) time.Time {

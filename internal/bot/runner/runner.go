@@ -14,6 +14,7 @@ import (
 	"github.com/liveloop/liveloop/internal/loyalty"
 	"github.com/liveloop/liveloop/internal/member"
 	"github.com/liveloop/liveloop/internal/outbox"
+	"github.com/liveloop/liveloop/internal/poll"
 	"github.com/liveloop/liveloop/internal/store"
 	"github.com/liveloop/liveloop/internal/tenant"
 )
@@ -28,6 +29,7 @@ type Deps struct {
 	Community *community.Service
 	Loyalty   *loyalty.Service
 	Outbox    *outbox.Outbox
+	Polls     *poll.Service
 	Catalog   *i18n.Catalog
 	Logger    *slog.Logger
 }
@@ -112,6 +114,9 @@ func (r *Runner) RunOnce(ctx context.Context) (int, error) {
 	evs, err := r.Log.After(ctx, cursor, r.Batch, event.MemberJoined, event.Message)
 	if err != nil {
 		return 0, err
+	}
+	if err := r.closeDue(ctx); err != nil && ctx.Err() == nil {
+		r.Logger.Error("bot: closing due polls", "err", err)
 	}
 	for _, e := range evs {
 		if err := r.process(ctx, e); err != nil {

@@ -26,6 +26,44 @@
     inp.value = Array.prototype.map.call(a, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
   });
 
+  // Poll buttons vote without leaving the page; the live tally (a "poll"
+  // frame) updates the counts for everyone.
+  document.querySelectorAll("form[data-vote]").forEach(function (form) {
+    form.addEventListener("click", function (e) {
+      var btn = e.target.closest("button[name=choice]");
+      if (!btn) return;
+      e.preventDefault();
+      var body = new URLSearchParams(new FormData(form));
+      body.set("choice", btn.value);
+      fetch(form.action, { method: "POST", body: body, headers: { "Accept": "application/json" } }).then(function (r) {
+        return r.json().then(function (j) {
+          if (!r.ok) { window.alert(j.message || r.statusText); return; }
+          form.querySelectorAll("button[name=choice]").forEach(function (b) { b.classList.toggle("chosen", b === btn); });
+        });
+      }).catch(function () { form.submit(); });
+      var once = form.querySelector("input[data-once]");
+      if (once) once.value = newOnce();
+    });
+  });
+  function newOnce() {
+    var a = new Uint8Array(12);
+    crypto.getRandomValues(a);
+    return Array.prototype.map.call(a, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
+  }
+  function showTally(p) {
+    var card = document.querySelector('[data-poll="' + Number(p.id) + '"]');
+    if (!card) return;
+    (p.counts || []).forEach(function (n, i) {
+      var c = card.querySelector('[data-count="' + (i + 1) + '"]');
+      if (c) c.textContent = String(n);
+      var pct = card.querySelector('[data-percent="' + (i + 1) + '"]');
+      if (pct) pct.textContent = String(p.pct[i]);
+    });
+    var total = card.querySelector("[data-total]");
+    if (total) total.textContent = String(p.total);
+    if (p.closed) card.querySelectorAll("button[name=choice]").forEach(function (b) { b.disabled = true; });
+  }
+
   var box = document.querySelector("[data-chat]");
   if (!box) return;
 
@@ -112,6 +150,7 @@
       var f;
       try { f = JSON.parse(e.data); } catch (_) { return; }
       if (f.type === "message") add(f);
+      else if (f.type === "poll" && f.poll) showTally(f.poll);
       else if (f.type === "error") showError(f.message || f.code);
       else if (f.type === "hidden") {
         var gone = list.querySelector('li[data-id="' + Number(f.id) + '"]');
