@@ -99,6 +99,7 @@ type Reply struct {
 	PersonaID int64
 	Text      string
 	ReplyTo   int64 // the event answered
+	Private   bool  // to the member privately, not to the group
 }
 
 // Welcome greets a joiner; the shell batches names joining within
@@ -291,7 +292,7 @@ func (e *eval) keyword(msg *message) []Action {
 			return nil
 		}
 		text := Render(c.Reply, map[string]string{"name": e.in.MemberName, "group": e.st.Group.Name})
-		out := []Action{Reply{PersonaID: r.PersonaID, Text: text, ReplyTo: e.in.EventID}}
+		out := []Action{Reply{PersonaID: r.PersonaID, Text: text, ReplyTo: e.in.EventID, Private: c.Private}}
 		if cool > 0 {
 			out = append(out, Cooldown{Key: key, At: e.in.At})
 		}

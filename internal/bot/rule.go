@@ -87,6 +87,9 @@ type KeywordConfig struct {
 	Pattern         string
 	Reply           string
 	CooldownSeconds int
+	// Private answers the member in a private message (私戳) instead of in
+	// the group: for questions whose answer is personal or would be noise.
+	Private bool `json:",omitempty"`
 }
 
 // CheckInConfig is the daily passphrase check-in (口令签到).

@@ -16,6 +16,10 @@ const (
 	MemberRemoved Type = "member_removed"
 	MemberMerged  Type = "member_merged"
 	Message       Type = "message"
+	// DirectMessage is one message of a member's private thread with the
+	// brand (私戳): MemberID is the member whose thread it is, GroupID is 0;
+	// Data is MessageData, with FromMember set when the member wrote it.
+	DirectMessage Type = "direct_message"
 )
 
 // Sources of events: the channel an inbound event came through, or the part
@@ -50,6 +54,7 @@ type MessageData struct {
 	PersonaID  int64  `json:"persona_id,omitempty"` // set when a persona (bot, assistant…) spoke
 	Avatar     string `json:"avatar,omitempty"`
 	ReplyTo    int64  `json:"reply_to,omitempty"`
+	FromMember bool   `json:"from_member,omitempty"` // DirectMessage: written by the member
 }
 
 // JoinData is the Data of a MemberJoined event.

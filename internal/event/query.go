@@ -54,6 +54,24 @@ func (l *Log) GroupMessages(ctx context.Context, tenantID, groupID, afterID int6
 	return scan(rows)
 }
 
+// DirectMessages returns up to limit messages of a member's private
+// thread, oldest first: after afterID when it is > 0, else the latest.
+func (l *Log) DirectMessages(ctx context.Context, tenantID, memberID, afterID int64, limit int) ([]Event, error) {
+	q := `SELECT ` + selectCols + ` FROM (
+		SELECT ` + selectCols + ` FROM events
+		WHERE tenant_id = $1 AND member_id = $2 AND type = $3 AND id > $4
+		ORDER BY id DESC LIMIT $5) latest ORDER BY id`
+	if afterID > 0 {
+		q = `SELECT ` + selectCols + ` FROM events
+		WHERE tenant_id = $1 AND member_id = $2 AND type = $3 AND id > $4 ORDER BY id LIMIT $5`
+	}
+	rows, err := l.db.R.QueryContext(ctx, q, tenantID, memberID, string(DirectMessage), afterID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("event: direct messages: %w", err)
+	}
+	return scan(rows)
+}
+
 // MemberTimeline returns the latest events of the given member ids (a
 // person and the records merged into it), newest first.
 func (l *Log) MemberTimeline(ctx context.Context, tenantID int64, memberIDs []int64, limit int) ([]Event, error) {

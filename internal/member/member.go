@@ -259,3 +259,18 @@ func (s *Service) exec1(ctx context.Context, q string, args ...any) error {
 	}
 	return nil
 }
+
+// DMChannel picks the channel a private message to a member goes through:
+// prefer when the member has an identity there, else the channel of their
+// first identity.
+func DMChannel(ids []Identity, prefer string) (string, error) {
+	for _, id := range ids {
+		if id.Channel == prefer {
+			return prefer, nil
+		}
+	}
+	if len(ids) == 0 {
+		return "", fmt.Errorf("%w: the member has no channel to reach them on", store.ErrInvalid)
+	}
+	return ids[0].Channel, nil
+}

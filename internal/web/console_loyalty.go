@@ -101,7 +101,7 @@ func (s *Server) wishes(w http.ResponseWriter, r *http.Request, c *staffCtx) {
 }
 
 func (s *Server) wishStatus(w http.ResponseWriter, r *http.Request, c *staffCtx) {
-	if err := s.Bot.SetWishStatus(r.Context(), c.Tenant.ID, r.PostFormValue("norm"), r.PostFormValue("status")); err != nil {
+	if err := s.Runner.SetWishStatus(r.Context(), c.Tenant.ID, r.PostFormValue("norm"), r.PostFormValue("status")); err != nil {
 		s.fail(w, r, err)
 		return
 	}

@@ -85,6 +85,15 @@ func (s *Server) memberShow(w http.ResponseWriter, r *http.Request, c *staffCtx)
 		s.fail(w, r, err)
 		return
 	}
+	dms, err := s.Log.DirectMessages(ctx, c.Tenant.ID, m.ID, 0, 50)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	var dmAfter int64
+	if len(dms) > 0 {
+		dmAfter = dms[len(dms)-1].ID
+	}
 	names := map[int64]string{}
 	for _, g := range groups {
 		names[g.ID] = g.Name
@@ -117,6 +126,7 @@ func (s *Server) memberShow(w http.ResponseWriter, r *http.Request, c *staffCtx)
 	}
 	s.render(w, r, "member", s.staffPage(c, m.DisplayName, "members", map[string]any{
 		"Member": m, "Identities": idents, "Tags": tags, "Groups": rows, "Timeline": timeline,
+		"DMs": historyOf(dms, c.Tenant.Location(), 0), "DMAfter": dmAfter, "Personas": s.personasOf(ctx, c.Tenant.ID),
 	}))
 }
 

@@ -211,7 +211,7 @@ func ruleFromForm(r *http.Request) (bot.Rule, ruleForm) {
 			DebounceSeconds: int(formInt(r, "debounce_seconds"))}
 	case bot.KindKeyword:
 		rule.Keyword = &bot.KeywordConfig{Mode: bot.MatchMode(r.PostFormValue("mode")), Pattern: r.PostFormValue("pattern"),
-			Reply: r.PostFormValue("reply"), CooldownSeconds: int(formInt(r, "cooldown_seconds"))}
+			Reply: r.PostFormValue("reply"), CooldownSeconds: int(formInt(r, "cooldown_seconds")), Private: r.PostFormValue("private") == "on"}
 	case bot.KindCheckIn:
 		bonus := map[int]int64{}
 		for _, part := range strings.FieldsFunc(f.StreakBonus, func(r rune) bool { return r == ',' || r == '\n' || r == '，' }) {

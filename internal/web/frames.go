@@ -44,6 +44,9 @@ func frameOf(e event.Event) frame {
 	e.Decode(&d)
 	f := frame{Type: "message", ID: e.ID, At: e.At, Sender: d.SenderName, Staff: e.StaffID != 0 || d.PersonaID != 0,
 		Persona: d.PersonaID, Avatar: d.Avatar, MemberID: e.MemberID, Text: d.Text}
+	if e.Type == event.DirectMessage && !d.FromMember {
+		f.MemberID = 0 // the thread's owner did not write it
+	}
 	if e.Source == event.SourceWeb {
 		if _, cid, ok := strings.Cut(e.SourceID, ":"); ok {
 			f.ClientID = cid
@@ -74,6 +77,12 @@ func historyOf(evs []event.Event, loc *time.Location, viewer int64) []frame {
 // forward turns appended events into frames for the rooms that show them.
 // It runs on the publisher's goroutine: encode once, queue, never block.
 func (s *Server) forward(e event.Event) {
+	if e.Type == event.DirectMessage {
+		if b, err := json.Marshal(frameOf(e)); err == nil {
+			s.Hub.Broadcast(dmRoom(e.TenantID, e.MemberID), b)
+		}
+		return
+	}
 	if e.GroupID == 0 {
 		return
 	}

@@ -62,6 +62,8 @@ func (s *Server) Routes() []Route {
 		st("POST /console/members/{id}/merge", s.memberMerge),
 		st("POST /console/members/{id}/points", s.pointsAdjust),
 		st("POST /console/members/{id}/ban", s.memberBan),
+		st("POST /console/members/{id}/dm", s.staffDM),
+		st("GET /console/members/{id}/dm/ws", s.staffDMWS),
 		st("GET /console/routine", s.routine),
 		st("POST /console/personas", s.personaSave),
 		st("GET /console/rules/new", s.ruleNew),
@@ -89,6 +91,8 @@ func (s *Server) Routes() []Route {
 		mem("POST /m/{tenant}/g/{id}/leave", s.leave),
 		mem("POST /m/{tenant}/g/{id}/polls/{poll}/vote", s.memberVote),
 		mem("GET /m/{tenant}/points", s.memberPoints),
+		mem("GET /m/{tenant}/inbox", s.memberInbox),
+		mem("GET /m/{tenant}/inbox/ws", s.memberInboxWS),
 		mem("POST /m/{tenant}/rewards/{id}/redeem", s.memberRedeem),
 	}
 }

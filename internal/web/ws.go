@@ -45,7 +45,7 @@ func (s *Server) chatWS(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.serveWS(w, r, g.ID, mc.Tenant.ID, mc.Member.ID, func(ctx context.Context, conn *websocket.Conn, f frame) {
+	s.serveWS(w, r, room(mc.Tenant.ID, g.ID), mc.Member.ID, s.groupCatchUp(mc.Tenant.ID, g.ID), func(ctx context.Context, conn *websocket.Conn, f frame) {
 		s.memberSend(ctx, conn, mc, g, f)
 	})
 }
@@ -58,16 +58,28 @@ func (s *Server) groupWS(w http.ResponseWriter, r *http.Request, c *staffCtx) {
 		s.fail(w, r, err)
 		return
 	}
-	s.serveWS(w, r, g.ID, c.Tenant.ID, 0, nil)
+	s.serveWS(w, r, room(c.Tenant.ID, g.ID), 0, s.groupCatchUp(c.Tenant.ID, g.ID), nil)
 }
 
-func (s *Server) serveWS(w http.ResponseWriter, r *http.Request, groupID, tenantID, memberID int64,
+// catchUp returns the messages of a room after an id.
+type catchUp func(ctx context.Context, after int64) ([]event.Event, error)
+
+func (s *Server) groupCatchUp(tenantID, groupID int64) catchUp {
+	return func(ctx context.Context, after int64) ([]event.Event, error) {
+		return s.Log.GroupMessages(ctx, tenantID, groupID, after, catchUpLimit)
+	}
+}
+
+// serveWS runs one live connection to room rm: catch-up from ?after=,
+// then every frame the room gets; the client's "send" frames go to
+// onFrame (nil: a read-only view). memberKey lets the hub drop the
+// member's sockets (removal).
+func (s *Server) serveWS(w http.ResponseWriter, r *http.Request, rm string, memberKey int64, history catchUp,
 	onFrame func(context.Context, *websocket.Conn, frame)) {
 	// Join the room before the handshake completes: a message published
 	// the moment the client sees the socket open is already queued for it.
 	client := realtime.NewClient(clientBuffer)
-	client.Key = memberID
-	rm := room(tenantID, groupID)
+	client.Key = memberKey
 	if !s.Hub.Join(rm, client) {
 		http.Error(w, "server shutting down", http.StatusServiceUnavailable)
 		return
@@ -96,7 +108,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request, groupID, tenant
 	// up from there; without it the socket only gets what comes next.
 	if v := r.URL.Query().Get("after"); v != "" {
 		after, _ := strconv.ParseInt(v, 10, 64)
-		evs, err := s.Log.GroupMessages(ctx, tenantID, groupID, after, catchUpLimit)
+		evs, err := history(ctx, after)
 		if err != nil {
 			conn.Close(websocket.StatusInternalError, "history unavailable")
 			return

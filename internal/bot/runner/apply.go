@@ -21,6 +21,9 @@ func (r *Runner) apply(ctx context.Context, tx *store.Tx, t *turn, i int, a bot.
 	key := fmt.Sprintf("bot:%d:%d", t.e.ID, i)
 	switch a := a.(type) {
 	case bot.Reply:
+		if a.Private {
+			return r.dm(ctx, tx, t, a.PersonaID, a.Text, key)
+		}
 		return r.say(ctx, tx, t, a.PersonaID, a.Text, key, time.Time{})
 	case bot.Welcome:
 		return r.welcome(ctx, tx, t, a)
@@ -61,6 +64,18 @@ func (r *Runner) say(ctx context.Context, tx *store.Tx, t *turn, personaID int64
 	}
 	_, _, err := r.Outbox.EnqueueTx(ctx, tx, outbox.Item{TenantID: t.tenant.ID, Channel: t.group.Channel, GroupID: t.group.ID,
 		SenderName: p.Name, PersonaID: p.ID, SenderAvatar: p.AvatarURL, Body: text, IdemKey: key, NextAttemptAt: at})
+	return err
+}
+
+// dm queues a private message from a persona to the turn's member, on the
+// channel of the group they wrote in.
+func (r *Runner) dm(ctx context.Context, tx *store.Tx, t *turn, personaID int64, text, key string) error {
+	p, ok := t.personas[personaID]
+	if !ok {
+		p = bot.Persona{Name: r.t(t, "bot.default_persona")}
+	}
+	_, _, err := r.Outbox.EnqueueTx(ctx, tx, outbox.Item{TenantID: t.tenant.ID, Channel: t.group.Channel, MemberID: t.member.ID,
+		SenderName: p.Name, PersonaID: p.ID, SenderAvatar: p.AvatarURL, Body: text, IdemKey: key})
 	return err
 }
 

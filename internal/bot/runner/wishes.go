@@ -2,10 +2,15 @@ package runner
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
 	"strings"
 	"time"
 	"unicode"
 
+	"github.com/liveloop/liveloop/internal/bot"
+	"github.com/liveloop/liveloop/internal/outbox"
 	"github.com/liveloop/liveloop/internal/store"
 	"github.com/liveloop/liveloop/internal/textnorm"
 )
@@ -90,17 +95,86 @@ func (s *Store) DemandBoard(ctx context.Context, tenantID int64, limit int) ([]D
 	return out, rows.Err()
 }
 
-// SetWishStatus moves every wish of a group on the board to a status.
-func (s *Store) SetWishStatus(ctx context.Context, tenantID int64, norm, status string) error {
+// SetWishStatus moves every wish of a line of the demand board to status
+// and, for "planned" and "fulfilled", tells each member whose wish moved
+// in a private message from the wishlist's persona — in the same
+// transaction, so nobody is told twice or about a change that did not
+// happen.
+func (r *Runner) SetWishStatus(ctx context.Context, tenantID int64, norm, status string) error {
 	if status != "open" && status != "planned" && status != "fulfilled" {
 		return store.ErrInvalid
 	}
-	res, err := s.db.W.ExecContext(ctx, `UPDATE wishes SET status = $3 WHERE tenant_id = $1 AND norm = $2`, tenantID, norm, status)
+	tn, err := r.Tenants.Get(ctx, tenantID)
 	if err != nil {
 		return err
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return store.ErrNotFound
+	type wisher struct {
+		member int64
+		text   string
+		ch     string
 	}
-	return nil
+	rows, err := r.DB.R.QueryContext(ctx, `SELECT w.member_id, MAX(w.text), MAX(COALESCE(g.channel, ''))
+		FROM wishes w LEFT JOIN community_groups g ON g.id = w.group_id AND g.tenant_id = w.tenant_id
+		WHERE w.tenant_id = $1 AND w.norm = $2 AND w.status <> $3 GROUP BY w.member_id`, tenantID, norm, status)
+	if err != nil {
+		return err
+	}
+	wishers, err := store.Collect(rows, func(s interface{ Scan(...any) error }) (wisher, error) {
+		var w wisher
+		return w, s.Scan(&w.member, &w.text, &w.ch)
+	})
+	if err != nil {
+		return err
+	}
+	persona := r.wishPersona(ctx, tenantID)
+	lang := r.Catalog.Pick("", tn.Locale)
+	if persona.Name == "" {
+		persona.Name = r.Catalog.T(lang, "bot.default_persona")
+	}
+	return r.DB.InTx(ctx, func(tx *store.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE wishes SET status = $3 WHERE tenant_id = $1 AND norm = $2`, tenantID, norm, status)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return store.ErrNotFound
+		}
+		if status == "open" {
+			return nil
+		}
+		for _, w := range wishers {
+			ch := w.ch
+			if ch == "" {
+				ch = "web"
+			}
+			if _, _, err := r.Outbox.EnqueueTx(ctx, tx, outbox.Item{TenantID: tenantID, Channel: ch, MemberID: w.member,
+				SenderName: persona.Name, PersonaID: persona.ID, SenderAvatar: persona.AvatarURL,
+				Body:    r.Catalog.T(lang, "bot.wish_"+status, w.text),
+				IdemKey: fmt.Sprintf("wish:%s:%s:%d", shortHash(norm), status, w.member)}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// wishPersona is the persona of the tenant's first wishlist rule.
+func (r *Runner) wishPersona(ctx context.Context, tenantID int64) bot.Persona {
+	rules, err := r.Store.Rules(ctx, tenantID)
+	if err != nil {
+		return bot.Persona{}
+	}
+	for _, rule := range rules {
+		if rule.Kind == bot.KindWishlist {
+			if p, err := r.Store.Persona(ctx, tenantID, rule.PersonaID); err == nil {
+				return p
+			}
+		}
+	}
+	return bot.Persona{}
+}
+
+func shortHash(s string) string {
+	h := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(h[:8])
 }

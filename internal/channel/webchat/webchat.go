@@ -6,7 +6,8 @@
 // package) and are appended to the event log. Outbound, Send delivers a
 // message by appending it to the log under the outbox's idempotency key —
 // which makes delivery exactly-once: a retried send after a crash finds the
-// row already there. Everyone connected sees it through the bus.
+// row already there. Everyone connected sees it through the bus. A message
+// to a member (no group) lands in their private thread.
 package webchat
 
 import (
@@ -44,14 +45,18 @@ func (*Channel) Limits() channel.Limits {
 
 // Send delivers m to its group by appending it to the event log.
 func (c *Channel) Send(ctx context.Context, m channel.Message) (channel.Result, error) {
-	if m.GroupID == 0 {
-		return channel.Result{}, fmt.Errorf("%w: the web community has no direct messages yet", channel.ErrPermanent)
-	}
 	e := event.Event{
 		TenantID: m.TenantID, Type: event.Message, Source: event.SourceOutbox, SourceID: m.IdemKey,
 		GroupID: m.GroupID, StaffID: m.StaffID,
 		Data: event.MustData(event.MessageData{Text: m.Text, SenderName: m.SenderName,
 			PersonaID: m.PersonaID, Avatar: m.AvatarURL}),
+	}
+	switch {
+	case m.GroupID == 0 && m.MemberID == 0:
+		return channel.Result{}, fmt.Errorf("%w: no recipient", channel.ErrPermanent)
+	case m.GroupID == 0:
+		// A private message: the member's thread on their inbox page.
+		e.Type, e.MemberID = event.DirectMessage, m.MemberID
 	}
 	inserted, err := c.log.Append(ctx, &e)
 	if err != nil {

@@ -41,8 +41,18 @@ func TestSend(t *testing.T) {
 		if len(msgs) != 1 || msgs[0].Decode(&d) != nil || d.Text != "欢迎！" || d.SenderName != "小助理" || msgs[0].Source != event.SourceOutbox {
 			t.Fatalf("group shows %+v (%+v)", msgs, d)
 		}
-		if _, err := web.Send(ctx, channel.Message{TenantID: tenant, IdemKey: "dm", MemberID: 3, Text: "hi"}); !errors.Is(err, channel.ErrPermanent) {
-			t.Fatalf("direct message: %v, want ErrPermanent", err)
+		// A message to a member lands in their private thread, once.
+		for range 2 {
+			if _, err := web.Send(ctx, channel.Message{TenantID: tenant, IdemKey: "dm", MemberID: 3, SenderName: "小助理", Text: "hi"}); err != nil {
+				t.Fatalf("direct message: %v", err)
+			}
+		}
+		dms, _ := log.DirectMessages(ctx, tenant, 3, 0, 10)
+		if len(dms) != 1 || dms[0].GroupID != 0 || dms[0].Type != event.DirectMessage {
+			t.Fatalf("thread %+v", dms)
+		}
+		if _, err := web.Send(ctx, channel.Message{TenantID: tenant, IdemKey: "nobody", Text: "hi"}); !errors.Is(err, channel.ErrPermanent) {
+			t.Fatalf("no recipient: %v, want ErrPermanent", err)
 		}
 	})
 }

@@ -171,6 +171,14 @@
     };
   }
 
+  // A staff send; a persona chosen in the composer speaks instead.
+  function sendBody(clientID, text) {
+    var b = { client_id: clientID, text: text };
+    var persona = form.querySelector("select[name=persona]");
+    if (persona) b.persona = parseInt(persona.value, 10) || 0;
+    return b;
+  }
+
   list.scrollTop = list.scrollHeight;
   form.addEventListener("submit", function (e) {
     e.preventDefault();
@@ -184,7 +192,7 @@
       fetch(box.dataset.send, {
         method: "POST",
         headers: { "Content-Type": "application/json", "X-CSRF-Token": box.dataset.csrf, "Accept": "application/json" },
-        body: JSON.stringify({ client_id: f.client_id, text: text })
+        body: JSON.stringify(sendBody(f.client_id, text))
       }).then(function (r) {
         if (!r.ok) return r.json().then(function (j) { showError(j.message || r.statusText); });
         area.value = "";

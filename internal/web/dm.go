@@ -1,0 +1,176 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/coder/websocket"
+
+	"github.com/liveloop/liveloop/internal/bot"
+	"github.com/liveloop/liveloop/internal/channel/webchat"
+	"github.com/liveloop/liveloop/internal/event"
+	"github.com/liveloop/liveloop/internal/member"
+	"github.com/liveloop/liveloop/internal/outbox"
+	"github.com/liveloop/liveloop/internal/store"
+	"github.com/liveloop/liveloop/internal/textnorm"
+)
+
+// A member's private thread with the brand (私戳): personas and staff write
+// through the outbox (so a DM is paced and delivered once like any
+// message); the member answers on their inbox page. Both sides see it live.
+
+func dmRoom(tenantID, memberID int64) string { return fmt.Sprintf("dm:%d:%d", tenantID, memberID) }
+
+func (s *Server) dmCatchUp(tenantID, memberID int64) catchUp {
+	return func(ctx context.Context, after int64) ([]event.Event, error) {
+		return s.Log.DirectMessages(ctx, tenantID, memberID, after, catchUpLimit)
+	}
+}
+
+// memberInbox is the member's private thread.
+func (s *Server) memberInbox(w http.ResponseWriter, r *http.Request) {
+	mc, err := s.memberOfStrict(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	evs, err := s.Log.DirectMessages(r.Context(), mc.Tenant.ID, mc.Member.ID, 0, 100)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	msgs := historyOf(evs, mc.Tenant.Location(), mc.Member.ID)
+	var after int64
+	if len(msgs) > 0 {
+		after = msgs[len(msgs)-1].ID
+	}
+	s.render(w, r, "inbox", s.memberPage(r, mc.Tenant, s.Catalog.T(s.lang(r, mc.Tenant.Locale), "inbox.title"), map[string]any{
+		"Tenant": mc.Tenant, "Member": mc.Member, "Messages": msgs, "After": after,
+		"WS": fmt.Sprintf("/m/%s/inbox/ws", mc.Tenant.Slug), "MaxLen": webchat.MaxText,
+	}))
+}
+
+func (s *Server) memberInboxWS(w http.ResponseWriter, r *http.Request) {
+	mc, err := s.memberOfStrict(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.serveWS(w, r, dmRoom(mc.Tenant.ID, mc.Member.ID), mc.Member.ID, s.dmCatchUp(mc.Tenant.ID, mc.Member.ID),
+		func(ctx context.Context, conn *websocket.Conn, f frame) { s.memberDM(ctx, conn, mc, f) })
+}
+
+// memberDM stores the member's message in their thread.
+func (s *Server) memberDM(ctx context.Context, conn *websocket.Conn, mc memberCtx, f frame) {
+	reply := func(code, key string) {
+		writeJSON(ctx, conn, frame{Type: "error", Code: code, ClientID: f.ClientID, Message: s.Catalog.T(mc.Member.Locale, key)})
+	}
+	text := textnorm.Clean(f.Text)
+	switch {
+	case !validClientID(f.ClientID):
+		reply("bad_frame", "chat.bad_frame")
+		return
+	case textnorm.Blank(text):
+		reply("empty", "chat.empty")
+		return
+	case !textnorm.Limit(text, webchat.MaxText):
+		reply("too_long", "chat.too_long")
+		return
+	case !s.sendLimiter(mc.Member.ID).Allow():
+		reply("slow_down", "chat.slow_down")
+		return
+	}
+	_, err := s.Log.Append(ctx, &event.Event{TenantID: mc.Tenant.ID, Type: event.DirectMessage, Source: event.SourceWeb,
+		SourceID: fmt.Sprintf("dm%d:%s", mc.Member.ID, f.ClientID), MemberID: mc.Member.ID,
+		Data: event.MustData(event.MessageData{Text: text, SenderName: mc.Member.DisplayName, FromMember: true})})
+	if err != nil && !errors.Is(err, context.Canceled) {
+		s.Logger.Error("inbox: append", "tenant", mc.Tenant.ID, "err", err)
+		reply("internal", "error.internal")
+	}
+}
+
+// staffDMWS is the console's live view of a member's thread.
+func (s *Server) staffDMWS(w http.ResponseWriter, r *http.Request, c *staffCtx) {
+	m, err := s.memberFor(r, c)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.serveWS(w, r, dmRoom(c.Tenant.ID, m.ID), 0, s.dmCatchUp(c.Tenant.ID, m.ID), nil)
+}
+
+// staffDM queues a private message to the member from a persona (or the
+// staff member's own name), on the member's channel.
+func (s *Server) staffDM(w http.ResponseWriter, r *http.Request, c *staffCtx) {
+	limitBody(w, r)
+	m, err := s.memberFor(r, c)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	var req struct {
+		sendRequest
+		Persona int64 `json:"persona"`
+	}
+	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
+		if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+			s.fail(w, r, fmt.Errorf("%w: %w", store.ErrInvalid, err))
+			return
+		}
+	} else {
+		req.ClientID, req.Text, req.Persona = r.PostFormValue("client_id"), r.PostFormValue("text"), formInt(r, "persona")
+	}
+	if !validClientID(req.ClientID) {
+		s.fail(w, r, fmt.Errorf("%w: client_id must be 8–64 letters, digits or dashes", store.ErrInvalid))
+		return
+	}
+	it := outbox.Item{TenantID: c.Tenant.ID, MemberID: m.ID, StaffID: c.Staff.ID, SenderName: c.Staff.Name,
+		IdemKey: fmt.Sprintf("console-dm:%d:%s", c.Staff.ID, req.ClientID), Body: req.Text}
+	if req.Persona != 0 {
+		p, err := s.Bot.Persona(r.Context(), c.Tenant.ID, req.Persona)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		it.SenderName, it.PersonaID, it.SenderAvatar = p.Name, p.ID, p.AvatarURL
+	}
+	if it.Channel, err = s.dmChannel(r.Context(), c.Tenant.ID, m.ID); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	id, created, err := s.Outbox.Enqueue(r.Context(), it)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if !wantsJSON(r) && r.Header.Get("X-CSRF-Token") == "" {
+		http.Redirect(w, r, fmt.Sprintf("/console/members/%d#dm", m.ID), http.StatusSeeOther)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusAccepted)
+	json.NewEncoder(w).Encode(map[string]any{"outbox_id": id, "queued": created})
+}
+
+// dmChannel is where a member's private messages go: the built-in web
+// community when they have joined through it, else their first channel.
+func (s *Server) dmChannel(ctx context.Context, tenantID, memberID int64) (string, error) {
+	ids, err := s.Members.Identities(ctx, tenantID, memberID)
+	if err != nil {
+		return "", err
+	}
+	return member.DMChannel(ids, webchat.Name)
+}
+
+// personasOf lists the tenant's personas for a form (empty on error).
+func (s *Server) personasOf(ctx context.Context, tenantID int64) []bot.Persona {
+	ps, err := s.Bot.Personas(ctx, tenantID)
+	if err != nil {
+		s.Logger.Warn("web: personas", "tenant", tenantID, "err", err)
+	}
+	return ps
+}
