@@ -129,7 +129,8 @@ func (a *App) build(ctx context.Context) error {
 		return err
 	}
 	a.Runner = runner.New(runner.Deps{DB: a.DB, Log: a.Log, Store: a.Bot, Tenants: a.Tenants, Members: a.Members,
-		Community: a.Community, Loyalty: a.Loyalty, Outbox: a.Outbox, Polls: a.Polls, Catalog: cat, Logger: a.Logger})
+		Community: a.Community, Loyalty: a.Loyalty, Outbox: a.Outbox, Polls: a.Polls, Catalog: cat, Logger: a.Logger,
+		PublicURL: a.Cfg.PublicURL()})
 	a.Web, err = web.New(web.Deps{
 		DB: a.DB, Tenants: a.Tenants, Members: a.Members, Community: a.Community, Log: a.Log,
 		Outbox: a.Outbox, Bot: a.Bot, Runner: a.Runner, Polls: a.Polls, Loyalty: a.Loyalty, Hub: a.Hub, Catalog: cat, Logger: a.Logger, Registry: a.Registry,

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp/syntax"
 	"strings"
+	"time"
 	"unicode/utf8"
 )
 
@@ -130,6 +131,36 @@ type ModerationConfig struct {
 // WishlistConfig turns "心愿 <text>" into a wish.
 type WishlistConfig struct {
 	Keywords []string // empty: DefaultWishKeywords
+	// Reminders are times of day ("20:00", tenant time) when the persona
+	// invites the group to add wishes.
+	Reminders []string `json:",omitempty"`
+}
+
+// MaxReminders bounds a wishlist's daily reminders.
+const MaxReminders = 6
+
+// DueReminder returns the reminder slot ("2006-01-02 15:04", tenant time)
+// that is due at now: the latest reminder time of today that has passed
+// less than an hour ago. A liveloop that was down longer than that skips
+// the reminder instead of posting it late.
+func (c *WishlistConfig) DueReminder(now time.Time, loc *time.Location) (string, bool) {
+	if loc == nil {
+		loc = time.UTC
+	}
+	l := now.In(loc)
+	mins := l.Hour()*60 + l.Minute()
+	best := -1
+	for _, r := range c.Reminders {
+		m, err := parseClock(r, false)
+		if err != nil || m > mins || mins-m >= 60 {
+			continue
+		}
+		best = max(best, m)
+	}
+	if best < 0 {
+		return "", false
+	}
+	return fmt.Sprintf("%s %02d:%02d", l.Format(dayLayout), best/60, best%60), true
 }
 
 // DefaultWishKeywords are used by a wishlist rule without keywords.
@@ -398,6 +429,14 @@ func (c *ModerationConfig) validate(p *problems) {
 }
 
 func (c *WishlistConfig) validate(p *problems) {
+	if len(c.Reminders) > MaxReminders {
+		p.addf("reminders: at most %d a day", MaxReminders)
+	}
+	for _, r := range c.Reminders {
+		if _, err := parseClock(r, false); err != nil {
+			p.addf("reminders: %v", err)
+		}
+	}
 	for _, k := range c.Keywords {
 		if Normalize(k) == "" {
 			p.addf("keywords: remove the empty entry")

@@ -117,3 +117,33 @@ func TestAppliesTo(t *testing.T) {
 		t.Fatal("a rule without settings applies")
 	}
 }
+
+func TestDueReminder(t *testing.T) {
+	c := &WishlistConfig{Reminders: []string{"12:00", "20:00", "２０:３０"}}
+	for _, tc := range []struct {
+		at   string
+		want string
+	}{
+		{"2026-11-23 11:59", ""},
+		{"2026-11-23 12:00", "2026-11-23 12:00"},
+		{"2026-11-23 12:59", "2026-11-23 12:00"},
+		{"2026-11-23 13:00", ""}, // an hour late: skipped, not posted late
+		{"2026-11-23 20:10", "2026-11-23 20:00"},
+		{"2026-11-23 20:45", "2026-11-23 20:30"}, // the latest slot wins
+		{"2026-11-24 00:10", ""},
+	} {
+		got, ok := c.DueReminder(local(taipei, tc.at), taipei)
+		if got != tc.want || ok != (tc.want != "") {
+			t.Errorf("%s: %q %v, want %q", tc.at, got, ok, tc.want)
+		}
+	}
+	// The tenant's zone decides: 12:00 in Shanghai is 04:00 UTC.
+	if got, _ := c.DueReminder(utc("2026-11-23T04:05:00Z"), shanghai); got != "2026-11-23 12:00" {
+		t.Errorf("Shanghai: %q", got)
+	}
+	bad := wishlistRule(1)
+	bad.Wishlist.Reminders = []string{"25:00"}
+	if err := bad.Validate(); err == nil || !strings.Contains(err.Error(), "reminders") {
+		t.Errorf("invalid reminder accepted: %v", err)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/liveloop/liveloop/internal/store"
@@ -35,20 +36,25 @@ func (k Kind) valid() bool {
 
 // Group is a chat group of a tenant on one channel.
 type Group struct {
-	ID          int64
-	TenantID    int64
-	Channel     string
-	ExternalID  string // the platform's id; "" on the built-in web community
-	Name        string
-	Kind        Kind
-	Audience    string // who it is for (seed 000: 定位)
-	Promise     string // what members get from it
-	Tone        string // how the brand speaks there
-	Rules       string // group rules shown to members
-	Capacity    int
-	CreatedAt   time.Time
-	ArchivedAt  time.Time
-	MemberCount int // active members, filled by list queries
+	ID         int64
+	TenantID   int64
+	Channel    string
+	ExternalID string // the platform's id; "" on the built-in web community
+	Name       string
+	Kind       Kind
+	Audience   string // who it is for (seed 000: 定位)
+	Promise    string // what members get from it
+	Tone       string // how the brand speaks there
+	Rules      string // group rules shown to members
+	Capacity   int
+	// JoinQuestion, when set, must be answered with one of JoinAnswers to
+	// join (the brand's own question — "which live did you come from?" —
+	// rather than a captcha).
+	JoinQuestion string
+	JoinAnswers  []string
+	CreatedAt    time.Time
+	ArchivedAt   time.Time
+	MemberCount  int // active members, filled by list queries
 }
 
 // Field limits.
@@ -56,6 +62,9 @@ const (
 	MaxGroupName   = 60
 	MaxPositioning = 500
 	MaxCapacity    = 100_000
+	MaxQuestion    = 200
+	MaxAnswers     = 20
+	MaxAnswerLen   = 50
 )
 
 // Validate normalises a group's fields and checks them.
@@ -77,6 +86,27 @@ func Validate(g *Group) error {
 		return fmt.Errorf("%w: group without channel", store.ErrInvalid)
 	case g.Capacity < 1 || g.Capacity > MaxCapacity:
 		return fmt.Errorf("%w: capacity must be 1–%d", store.ErrInvalid, MaxCapacity)
+	}
+	g.JoinQuestion = textnorm.Line(g.JoinQuestion)
+	var answers []string
+	for _, a := range g.JoinAnswers {
+		if a = textnorm.Line(a); a != "" {
+			answers = append(answers, a)
+		}
+	}
+	g.JoinAnswers = answers
+	switch {
+	case !textnorm.Limit(g.JoinQuestion, MaxQuestion):
+		return fmt.Errorf("%w: the join question has at most %d characters", store.ErrInvalid, MaxQuestion)
+	case g.JoinQuestion != "" && len(answers) == 0:
+		return fmt.Errorf("%w: give at least one accepted answer to the join question", store.ErrInvalid)
+	case len(answers) > MaxAnswers:
+		return fmt.Errorf("%w: at most %d accepted answers", store.ErrInvalid, MaxAnswers)
+	}
+	for _, a := range answers {
+		if !textnorm.Limit(a, MaxAnswerLen) {
+			return fmt.Errorf("%w: an accepted answer has at most %d characters", store.ErrInvalid, MaxAnswerLen)
+		}
 	}
 	for _, f := range []string{g.Audience, g.Promise, g.Tone, g.Rules} {
 		if !textnorm.Limit(f, MaxPositioning) {
@@ -106,10 +136,10 @@ func (s *Service) CreateGroup(ctx context.Context, g Group) (Group, JoinCode, er
 	var jc JoinCode
 	err := s.db.InTx(ctx, func(tx *store.Tx) error {
 		err := tx.QueryRowContext(ctx, `INSERT INTO community_groups
-			(tenant_id, channel, external_id, name, kind, audience, promise, tone, rules, capacity, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`,
+			(tenant_id, channel, external_id, name, kind, audience, promise, tone, rules, capacity, created_at, join_question, join_answers)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id`,
 			g.TenantID, g.Channel, g.ExternalID, g.Name, string(g.Kind), g.Audience, g.Promise, g.Tone, g.Rules,
-			g.Capacity, store.Millis(g.CreatedAt)).Scan(&g.ID)
+			g.Capacity, store.Millis(g.CreatedAt), g.JoinQuestion, strings.Join(g.JoinAnswers, "\n")).Scan(&g.ID)
 		if err != nil {
 			return fmt.Errorf("community: create group: %w", err)
 		}
@@ -125,8 +155,9 @@ func (s *Service) UpdateGroup(ctx context.Context, g Group) error {
 		return err
 	}
 	res, err := s.db.W.ExecContext(ctx, `UPDATE community_groups SET name = $3, kind = $4, audience = $5, promise = $6,
-		tone = $7, rules = $8, capacity = $9 WHERE tenant_id = $1 AND id = $2`,
-		g.TenantID, g.ID, g.Name, string(g.Kind), g.Audience, g.Promise, g.Tone, g.Rules, g.Capacity)
+		tone = $7, rules = $8, capacity = $9, join_question = $10, join_answers = $11 WHERE tenant_id = $1 AND id = $2`,
+		g.TenantID, g.ID, g.Name, string(g.Kind), g.Audience, g.Promise, g.Tone, g.Rules, g.Capacity,
+		g.JoinQuestion, strings.Join(g.JoinAnswers, "\n"))
 	if err != nil {
 		return fmt.Errorf("community: update group %d: %w", g.ID, err)
 	}
@@ -137,7 +168,7 @@ func (s *Service) UpdateGroup(ctx context.Context, g Group) error {
 }
 
 const groupCols = `g.id, g.tenant_id, g.channel, g.external_id, g.name, g.kind, g.audience, g.promise, g.tone, g.rules,
-	g.capacity, g.created_at, g.archived_at,
+	g.capacity, g.created_at, g.archived_at, g.join_question, g.join_answers,
 	(SELECT COUNT(*) FROM group_members gm WHERE gm.group_id = g.id AND gm.left_at IS NULL AND gm.removed_at IS NULL)`
 
 func scanGroup(sc interface{ Scan(...any) error }) (Group, error) {
@@ -145,8 +176,12 @@ func scanGroup(sc interface{ Scan(...any) error }) (Group, error) {
 	var kind string
 	var created int64
 	var archived sql.NullInt64
+	var answers string
 	err := sc.Scan(&g.ID, &g.TenantID, &g.Channel, &g.ExternalID, &g.Name, &kind, &g.Audience, &g.Promise, &g.Tone,
-		&g.Rules, &g.Capacity, &created, &archived, &g.MemberCount)
+		&g.Rules, &g.Capacity, &created, &archived, &g.JoinQuestion, &answers, &g.MemberCount)
+	if answers != "" {
+		g.JoinAnswers = strings.Split(answers, "\n")
+	}
 	if errors.Is(err, sql.ErrNoRows) {
 		return g, store.ErrNotFound
 	}

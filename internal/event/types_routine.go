@@ -7,6 +7,10 @@ const (
 	RewardRedeemed Type = "reward_redeemed"
 )
 
+// WishAdded is a wish a member added on their wishlist page (wishes said
+// in the chat are the message itself); Data is MessageData.
+const WishAdded Type = "wish_added"
+
 // Event types of community activities (polls and prompts).
 const (
 	PollVoted   Type = "poll_voted"   // Data: PollData (poll and choice)

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/liveloop/liveloop/internal/bot"
 	"github.com/liveloop/liveloop/internal/channel/webchat"
 	"github.com/liveloop/liveloop/internal/community"
 	"github.com/liveloop/liveloop/internal/event"
@@ -82,6 +83,15 @@ func (s *Server) join(w http.ResponseWriter, r *http.Request) {
 	existing, cookieErr := s.memberFromRequest(r, t.ID)
 	form := member.Member{TenantID: t.ID, DisplayName: r.PostFormValue("name"), Phone: r.PostFormValue("phone"),
 		Email: r.PostFormValue("email"), Locale: s.lang(r, t.Locale)}
+	if g.JoinQuestion != "" && !acceptsAnswer(g.JoinAnswers, r.PostFormValue("answer")) {
+		// Nothing is stored for a wrong answer: the visitor tries again.
+		v := joinView{Group: g, Tenant: t, Code: jc.Code, Form: form, Error: s.Catalog.T(s.lang(r, t.Locale), "join.wrong_answer")}
+		if cookieErr == nil {
+			v.Member = &existing
+		}
+		s.renderStatus(w, r, http.StatusBadRequest, "join", s.memberPage(r, t, g.Name, v))
+		return
+	}
 	var memberID int64
 	err = s.DB.InTx(r.Context(), func(tx *store.Tx) error {
 		if cookieErr == nil {
@@ -113,6 +123,21 @@ func (s *Server) join(w http.ResponseWriter, r *http.Request) {
 		s.setMemberCookie(w, t.ID, memberID)
 	}
 	http.Redirect(w, r, chatURL(t, g.ID), http.StatusSeeOther)
+}
+
+// acceptsAnswer compares the join answer as the check-in does: width and
+// case folded, surrounding punctuation and spaces ignored.
+func acceptsAnswer(accepted []string, answer string) bool {
+	a := bot.Normalize(answer)
+	if a == "" {
+		return false
+	}
+	for _, ok := range accepted {
+		if bot.Normalize(ok) == a {
+			return true
+		}
+	}
+	return false
 }
 
 // memberCtx is a member request of one tenant's community.

@@ -43,7 +43,8 @@ func groupFromForm(r *http.Request, tenantID int64) community.Group {
 		TenantID: tenantID, Channel: webchat.Name, Name: r.PostFormValue("name"),
 		Kind: community.Kind(r.PostFormValue("kind")), Audience: r.PostFormValue("audience"),
 		Promise: r.PostFormValue("promise"), Tone: r.PostFormValue("tone"), Rules: r.PostFormValue("rules"),
-		Capacity: capacity,
+		Capacity: capacity, JoinQuestion: r.PostFormValue("join_question"),
+		JoinAnswers: strings.Split(r.PostFormValue("join_answers"), "\n"),
 	}
 }
 

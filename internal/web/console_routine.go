@@ -68,6 +68,7 @@ type ruleForm struct {
 	Error    string
 	// Text forms of list and map fields.
 	Answers, BannedWords, WishKeywords, StreakBonus string
+	WishReminders                                   string
 }
 
 func (s *Server) ruleFormPage(w http.ResponseWriter, r *http.Request, c *staffCtx, status int, f ruleForm) {
@@ -90,6 +91,9 @@ func (s *Server) ruleFormPage(w http.ResponseWriter, r *http.Request, c *staffCt
 	}
 	if f.Rule.Moderation != nil && f.BannedWords == "" {
 		f.BannedWords = strings.Join(f.Rule.Moderation.BannedWords, "\n")
+	}
+	if f.Rule.Wishlist != nil && f.WishReminders == "" {
+		f.WishReminders = strings.Join(f.Rule.Wishlist.Reminders, ", ")
 	}
 	if f.Rule.Wishlist != nil && f.WishKeywords == "" {
 		f.WishKeywords = strings.Join(f.Rule.Wishlist.Keywords, "\n")
@@ -202,7 +206,8 @@ func formInt(r *http.Request, name string) int64 {
 // ruleFromForm reads a rule from the form; Validate (in SaveRule) judges it.
 func ruleFromForm(r *http.Request) (bot.Rule, ruleForm) {
 	f := ruleForm{Answers: r.PostFormValue("answers"), BannedWords: r.PostFormValue("banned_words"),
-		WishKeywords: r.PostFormValue("wish_keywords"), StreakBonus: r.PostFormValue("streak_bonus")}
+		WishKeywords: r.PostFormValue("wish_keywords"), StreakBonus: r.PostFormValue("streak_bonus"),
+		WishReminders: r.PostFormValue("wish_reminders")}
 	rule := bot.Rule{Kind: bot.Kind(r.PostFormValue("kind")), PersonaID: formInt(r, "persona_id"), GroupID: formInt(r, "group_id"),
 		Enabled: r.PostFormValue("enabled") == "on" || r.PostFormValue("enabled") == "true"}
 	switch rule.Kind {
@@ -237,7 +242,7 @@ func ruleFromForm(r *http.Request) (bot.Rule, ruleForm) {
 			WarnsBeforeMute: int(formInt(r, "warns_before_mute")), MutesBeforeRemove: int(formInt(r, "mutes_before_remove")),
 			WarnDecayHours: int(formInt(r, "warn_decay_hours"))}
 	case bot.KindWishlist:
-		rule.Wishlist = &bot.WishlistConfig{Keywords: lines(f.WishKeywords)}
+		rule.Wishlist = &bot.WishlistConfig{Keywords: lines(f.WishKeywords), Reminders: lines(strings.NewReplacer(",", "\n", "，", "\n").Replace(f.WishReminders))}
 	}
 	return rule, f
 }

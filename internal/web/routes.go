@@ -92,6 +92,8 @@ func (s *Server) Routes() []Route {
 		mem("POST /m/{tenant}/g/{id}/polls/{poll}/vote", s.memberVote),
 		mem("GET /m/{tenant}/points", s.memberPoints),
 		mem("GET /m/{tenant}/inbox", s.memberInbox),
+		mem("GET /m/{tenant}/wishes", s.memberWishes),
+		mem("POST /m/{tenant}/wishes", s.memberWishAdd),
 		mem("GET /m/{tenant}/inbox/ws", s.memberInboxWS),
 		mem("POST /m/{tenant}/rewards/{id}/redeem", s.memberRedeem),
 	}

@@ -32,6 +32,7 @@ type Deps struct {
 	Polls     *poll.Service
 	Catalog   *i18n.Catalog
 	Logger    *slog.Logger
+	PublicURL string // scheme://host, for links in messages (the wishlist form)
 }
 
 // Runner applies the rules to the event log.
@@ -41,6 +42,8 @@ type Runner struct {
 	Poll  time.Duration
 	Batch int
 	nowFn func() time.Time
+
+	lastRemind time.Time // when the wishlist reminders were last looked at
 }
 
 // New returns a runner.
@@ -117,6 +120,12 @@ func (r *Runner) RunOnce(ctx context.Context) (int, error) {
 	}
 	if err := r.closeDue(ctx); err != nil && ctx.Err() == nil {
 		r.Logger.Error("bot: closing due polls", "err", err)
+	}
+	if now := r.nowFn(); now.Sub(r.lastRemind) >= 30*time.Second {
+		r.lastRemind = now
+		if err := r.remindWishes(ctx); err != nil && ctx.Err() == nil {
+			r.Logger.Error("bot: wish reminders", "err", err)
+		}
 	}
 	for _, e := range evs {
 		if err := r.process(ctx, e); err != nil {

@@ -254,3 +254,38 @@ func TestDemandBoard(t *testing.T) {
 		}
 	})
 }
+
+// Wishlist reminders post once per group and slot, only within the hour
+// after their time (in the tenant's zone), however often the runner looks.
+func TestWishReminders(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		rg := newRig(t, db, 1, func(p int64) []bot.Rule {
+			return []bot.Rule{{Kind: bot.KindWishlist, PersonaID: p, Enabled: true, Wishlist: &bot.WishlistConfig{Reminders: []string{"20:00"}}}}
+		})
+		tn, err := tenant.NewService(db).Get(ctx, rg.tenant)
+		if err != nil {
+			t.Fatal(err)
+		}
+		day := time.Now().In(tn.Location())
+		at := func(h, m int) time.Time {
+			return time.Date(day.Year(), day.Month(), day.Day(), h, m, 0, 0, tn.Location())
+		}
+		reminders := func() int {
+			return count(t, db, `SELECT COUNT(*) FROM outbox WHERE tenant_id = $1 AND idem_key LIKE 'wishremind:%'`, rg.tenant)
+		}
+		for _, c := range []struct {
+			at   time.Time
+			want int
+		}{{at(19, 59), 0}, {at(20, 1), 1}, {at(20, 40), 1}, {at(21, 30), 1}} {
+			rg.r.SetNow(func() time.Time { return c.at })
+			rg.drain(t)
+			// The runner looks at most every 30 s of its clock: move it on.
+			rg.r.SetNow(func() time.Time { return c.at.Add(31 * time.Second) })
+			rg.drain(t)
+			if n := reminders(); n != c.want {
+				t.Fatalf("at %s: %d reminders, want %d", c.at.Format("15:04"), n, c.want)
+			}
+		}
+	})
+}

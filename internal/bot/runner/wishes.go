@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -177,4 +178,109 @@ func (r *Runner) wishPersona(ctx context.Context, tenantID int64) bot.Persona {
 func shortHash(s string) string {
 	h := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(h[:8])
+}
+
+// remindWishes posts the wishlist reminders that are due, once per rule,
+// group and slot (the outbox key), in every tenant.
+func (r *Runner) remindWishes(ctx context.Context) error {
+	now := r.nowFn()
+	rows, err := r.DB.R.QueryContext(ctx, `SELECT tenant_id, id, COALESCE(group_id, 0), persona_id, config FROM bot_rules
+		WHERE kind = 'wishlist' AND enabled`)
+	if err != nil {
+		return err
+	}
+	type due struct {
+		tenant, rule, group, persona int64
+		slot                         string
+	}
+	type row struct {
+		tenant, rule, group, persona int64
+		cfg                          string
+	}
+	all, err := store.Collect(rows, func(s interface{ Scan(...any) error }) (row, error) {
+		var x row
+		return x, s.Scan(&x.tenant, &x.rule, &x.group, &x.persona, &x.cfg)
+	})
+	if err != nil {
+		return err
+	}
+	var todo []due
+	for _, x := range all {
+		var rule bot.Rule
+		if json.Unmarshal([]byte(x.cfg), &rule) != nil || rule.Wishlist == nil || len(rule.Wishlist.Reminders) == 0 {
+			continue
+		}
+		tn, err := r.Tenants.Get(ctx, x.tenant)
+		if err != nil {
+			continue
+		}
+		if slot, ok := rule.Wishlist.DueReminder(now, tn.Location()); ok {
+			todo = append(todo, due{x.tenant, x.rule, x.group, x.persona, slot})
+		}
+	}
+	for _, d := range todo {
+		if err := r.postReminder(ctx, d.tenant, d.rule, d.group, d.persona, d.slot); err != nil {
+			r.Logger.Error("bot: wish reminder", "tenant", d.tenant, "rule", d.rule, "err", err)
+		}
+	}
+	return nil
+}
+
+func (r *Runner) postReminder(ctx context.Context, tenantID, ruleID, groupID, personaID int64, slot string) error {
+	tn, err := r.Tenants.Get(ctx, tenantID)
+	if err != nil {
+		return err
+	}
+	groups, err := r.Community.Groups(ctx, tenantID)
+	if err != nil {
+		return err
+	}
+	p, err := r.Store.Persona(ctx, tenantID, personaID)
+	if err != nil {
+		p = bot.Persona{}
+	}
+	lang := r.Catalog.Pick("", tn.Locale)
+	if p.Name == "" {
+		p.Name = r.Catalog.T(lang, "bot.default_persona")
+	}
+	text := r.Catalog.T(lang, "bot.wish_reminder")
+	if r.PublicURL != "" {
+		text += "\n" + r.PublicURL + "/m/" + tn.Slug + "/wishes"
+	}
+	return r.DB.InTx(ctx, func(tx *store.Tx) error {
+		for _, g := range groups {
+			if (groupID != 0 && g.ID != groupID) || !g.ArchivedAt.IsZero() {
+				continue
+			}
+			if _, _, err := r.Outbox.EnqueueTx(ctx, tx, outbox.Item{TenantID: tenantID, Channel: g.Channel, GroupID: g.ID,
+				SenderName: p.Name, PersonaID: p.ID, SenderAvatar: p.AvatarURL, Body: text,
+				IdemKey: fmt.Sprintf("wishremind:%d:%d:%s", ruleID, g.ID, slot)}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// MemberWish is one of a member's wishes, for their wishlist page.
+type MemberWish struct {
+	Text   string
+	Status string
+	At     time.Time
+}
+
+// MemberWishes returns a member's wishes, newest first.
+func (s *Store) MemberWishes(ctx context.Context, tenantID, memberID int64, limit int) ([]MemberWish, error) {
+	rows, err := s.db.R.QueryContext(ctx, `SELECT text, status, at FROM wishes WHERE tenant_id = $1 AND member_id = $2
+		ORDER BY at DESC, id DESC LIMIT $3`, tenantID, memberID, limit)
+	if err != nil {
+		return nil, err
+	}
+	return store.Collect(rows, func(sc interface{ Scan(...any) error }) (MemberWish, error) {
+		var w MemberWish
+		var at int64
+		err := sc.Scan(&w.Text, &w.Status, &at)
+		w.At = store.Time(at)
+		return w, err
+	})
 }
