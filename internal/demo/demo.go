@@ -13,6 +13,7 @@ import (
 	"github.com/liveloop/liveloop/internal/event"
 	"github.com/liveloop/liveloop/internal/loyalty"
 	"github.com/liveloop/liveloop/internal/member"
+	"github.com/liveloop/liveloop/internal/poll"
 	"github.com/liveloop/liveloop/internal/store"
 	"github.com/liveloop/liveloop/internal/tenant"
 )
@@ -26,6 +27,7 @@ type Deps struct {
 	Log       *event.Log
 	Bot       *runner.Store    // optional: personas, rules, wishes
 	Loyalty   *loyalty.Service // optional: rewards, check-ins, points
+	Polls     *poll.Service    // optional: polls and prompts
 }
 
 // Result describes the demo brand.
@@ -134,9 +136,15 @@ func (g *generator) run(ctx context.Context, now time.Time) error {
 	g.end = time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, g.loc)
 	g.start = g.end.AddDate(0, 0, -days)
 	for _, spec := range groups {
-		grp, _, err := d.Community.CreateGroup(ctx, community.Group{TenantID: t.ID, Channel: webchat.Name, Name: spec.name,
+		cg := community.Group{TenantID: t.ID, Channel: webchat.Name, Name: spec.name,
 			Kind: spec.kind, Audience: spec.audience, Promise: spec.promise, Tone: spec.tone, Rules: spec.rules,
-			Capacity: 500, CreatedAt: g.start.Add(-24 * time.Hour)})
+			Capacity: 500, CreatedAt: g.start.Add(-24 * time.Hour)}
+		if spec.kind == community.VIP {
+			// The brand's own check, not a captcha: gold members know
+			// their member day.
+			cg.JoinQuestion, cg.JoinAnswers = "金卡会员日是每月几号？（会员卡背面有写）", []string{"18", "18号", "18日"}
+		}
+		grp, _, err := d.Community.CreateGroup(ctx, cg)
 		if err != nil {
 			return err
 		}

@@ -8,11 +8,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/liveloop/liveloop/internal/bot/runner"
 	"github.com/liveloop/liveloop/internal/channel/webchat"
 	"github.com/liveloop/liveloop/internal/community"
 	"github.com/liveloop/liveloop/internal/demo"
 	"github.com/liveloop/liveloop/internal/event"
+	"github.com/liveloop/liveloop/internal/loyalty"
 	"github.com/liveloop/liveloop/internal/member"
+	"github.com/liveloop/liveloop/internal/poll"
 	"github.com/liveloop/liveloop/internal/store"
 	"github.com/liveloop/liveloop/internal/store/storetest"
 	"github.com/liveloop/liveloop/internal/tenant"
@@ -208,4 +211,43 @@ func BenchmarkSeed(b *testing.B) {
 			}
 		})
 	}
+}
+
+// With the routine's services the demo brand also has its personas and
+// rules, rewards, a month of check-ins, polls (one decided, one open), a
+// prompt with entries, a private thread and the VIP group's join question.
+func TestSeedRoutine(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		t.Parallel()
+		ctx := context.Background()
+		d := deps(db)
+		d.Bot, d.Loyalty, d.Polls = runner.NewStore(db), loyalty.NewService(db, d.Log), poll.New(db, d.Log)
+		r, _, err := demo.Seed(ctx, d, 7, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tid := r.Tenant.ID
+		for what, c := range map[string]struct {
+			n      int
+			lo, hi int
+		}{
+			"personas":      {count(t, db, `SELECT COUNT(*) FROM personas WHERE tenant_id = $1`, tid), 4, 4},
+			"rules":         {count(t, db, `SELECT COUNT(*) FROM bot_rules WHERE tenant_id = $1`, tid), 8, 8},
+			"rewards":       {count(t, db, `SELECT COUNT(*) FROM rewards WHERE tenant_id = $1`, tid), 3, 3},
+			"check-ins":     {count(t, db, `SELECT COUNT(*) FROM checkins WHERE tenant_id = $1`, tid), 200, 5000},
+			"polls":         {count(t, db, `SELECT COUNT(*) FROM polls WHERE tenant_id = $1 AND kind = 'poll'`, tid), 2, 2},
+			"decided polls": {count(t, db, `SELECT COUNT(*) FROM polls WHERE tenant_id = $1 AND closed_at > 0`, tid), 1, 1},
+			"votes":         {count(t, db, `SELECT COUNT(*) FROM poll_votes WHERE tenant_id = $1`, tid), 40, 95},
+			"entries":       {count(t, db, `SELECT COUNT(*) FROM poll_entries WHERE tenant_id = $1`, tid), 8, 8},
+			"private":       {count(t, db, `SELECT COUNT(*) FROM events WHERE tenant_id = $1 AND type = 'direct_message'`, tid), 4, 4},
+			"questions":     {count(t, db, `SELECT COUNT(*) FROM community_groups WHERE tenant_id = $1 AND join_question <> ''`, tid), 1, 1},
+		} {
+			if c.n < c.lo || c.n > c.hi {
+				t.Errorf("%s: %d, want %d–%d", what, c.n, c.lo, c.hi)
+			}
+		}
+		if n := count(t, db, `SELECT COUNT(*) FROM events WHERE tenant_id = $1 AND at >= $2`, tid, store.Millis(now)); n > 0 {
+			t.Errorf("%d events in the future", n)
+		}
+	})
 }

@@ -47,7 +47,10 @@ func (g *generator) seedRoutine(ctx context.Context) error {
 		{Kind: bot.KindModeration, PersonaID: helper, Enabled: true, Moderation: &bot.ModerationConfig{
 			NewMemberLinkHours: 24, FloodCount: 6, FloodSeconds: 10, BannedWords: []string{"代购", "加微信"},
 			MuteMinutes: 30, WarnsBeforeMute: 2, MutesBeforeRemove: 3, WarnDecayHours: 72}},
-		{Kind: bot.KindWishlist, PersonaID: assistant, Enabled: true, Wishlist: &bot.WishlistConfig{Keywords: []string{"心愿", "心願", "wish"}}},
+		{Kind: bot.KindKeyword, PersonaID: assistant, Enabled: true, Keyword: &bot.KeywordConfig{
+			Mode: "contains", Pattern: "订单", Reply: "{name} 您好，订单的事我私信您，方便的话告诉我订单号后四位～", CooldownSeconds: 0, Private: true}},
+		{Kind: bot.KindWishlist, PersonaID: assistant, Enabled: true, Wishlist: &bot.WishlistConfig{Keywords: []string{"心愿", "心願", "wish"},
+			Reminders: []string{"12:00", "20:00"}}},
 	}
 	for _, r := range rules {
 		if _, err := g.d.Bot.SaveRule(ctx, tid, r); err != nil {
@@ -64,7 +67,10 @@ func (g *generator) seedRoutine(ctx context.Context) error {
 			return err
 		}
 	}
-	return g.seedCheckIns(ctx)
+	if err := g.seedCheckIns(ctx); err != nil {
+		return err
+	}
+	return g.seedActivities(ctx, personas)
 }
 
 // seedCheckIns replays a month of check-ins: a core of regulars who check

@@ -184,8 +184,11 @@ func (s *Service) CreateTx(ctx context.Context, tx *store.Tx, p Poll) (Poll, err
 	for i := range p.Options {
 		p.Options[i] = textnorm.Line(p.Options[i])
 	}
-	p.CreatedAt = s.now().UTC()
-	if err := Validate(p, p.CreatedAt); err != nil {
+	now := s.now().UTC()
+	if p.CreatedAt.IsZero() {
+		p.CreatedAt = now
+	}
+	if err := Validate(p, now); err != nil {
 		return p, err
 	}
 	if p.Kind == KindPrompt {
@@ -441,7 +444,9 @@ func (s *Service) Due(ctx context.Context, now time.Time, limit int) ([]Poll, er
 // CloseTx marks p closed at `at` and returns its final tally; done is
 // false when another pass closed it first (announce nothing then).
 func (s *Service) CloseTx(ctx context.Context, tx *store.Tx, p Poll, at time.Time) (r Result, done bool, err error) {
-	res, err := tx.ExecContext(ctx, `UPDATE polls SET closed_at = $3 WHERE tenant_id = $1 AND id = $2 AND closed_at = 0`,
+	// Closing before the deadline moves the deadline to the close.
+	res, err := tx.ExecContext(ctx, `UPDATE polls SET closed_at = $3, closes_at = CASE WHEN closes_at > $3 THEN $3 ELSE closes_at END
+		WHERE tenant_id = $1 AND id = $2 AND closed_at = 0`,
 		p.TenantID, p.ID, store.Millis(at))
 	if err != nil {
 		return r, false, err
@@ -450,6 +455,9 @@ func (s *Service) CloseTx(ctx context.Context, tx *store.Tx, p Poll, at time.Tim
 		return r, false, nil
 	}
 	p.ClosedAt = at
+	if p.ClosesAt.After(at) {
+		p.ClosesAt = at
+	}
 	e := event.Event{TenantID: p.TenantID, Type: event.PollClosed, Source: "poll", SourceID: fmt.Sprintf("closed:%d", p.ID), At: at,
 		GroupID: p.GroupID, Data: event.MustData(event.PollData{PollID: p.ID})}
 	if _, err := s.log.AppendTx(ctx, tx, &e); err != nil {
