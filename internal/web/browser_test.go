@@ -3,6 +3,7 @@ package web_test
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"os"
 	"os/exec"
 	"strings"
@@ -243,5 +244,47 @@ func TestBrowserCheckIn(t *testing.T) {
 	)
 	if err != nil {
 		t.Fatalf("check-in journey: %v\n%s", err, dump(t, member))
+	}
+}
+
+// Polls in a real browser: a member taps an option and sees the count
+// move; another member's vote by number in the chat moves it live; a
+// hostile option label stays text.
+func TestBrowserPoll(t *testing.T) {
+	root := browser(t)
+	e := apptest.Start(t, store.SQLite)
+	b, op, persona := routineBrand(t, e, "pollb")
+	id := startActivity(t, op, b, persona, url.Values{"kind": {"poll"}, "question": {"周五返场哪个？"},
+		"options": {"玫瑰红\n<img src=x onerror=alert(1)>\n裸色"}})
+	other := e.Client()
+	otherChat := other.Join(b.JoinCode.Code, "阿珍")
+	member := tab(t, root)
+	count := func(n, want int) chromedp.Action[chromedp.Void] {
+		return wait(fmt.Sprintf(`(document.querySelector('[data-poll="%d"] [data-count="%d"]') || {}).textContent === '%d'`, id, n, want))
+	}
+	err := chromedp.Do(member,
+		chromedp.Navigate(e.URL+"/j/"+b.JoinCode.Code),
+		chromedp.WaitVisible(`input[name=name]`),
+		chromedp.SendKeys(`input[name=name]`, "投票达人"),
+		chromedp.Submit(`input[name=name]`),
+		chromedp.WaitVisible(fmt.Sprintf(`[data-poll="%d"] button[data-choice="2"]`, id)),
+		wait(`document.querySelector('[data-status]').dataset.state === 'online'`),
+		wait(hasText(`[data-poll] .option .label`, "2. <img src=x onerror=alert(1)>")),
+		chromedp.Click(fmt.Sprintf(`[data-poll="%d"] button[data-choice="3"]`, id)),
+		count(3, 1),
+		wait(fmt.Sprintf(`document.querySelector('[data-poll="%d"] button[data-choice="3"]').classList.contains('chosen')`, id)),
+	)
+	if err != nil {
+		t.Fatalf("vote by button: %v\n%s", err, dump(t, member))
+	}
+	// Another member votes by number in the chat: the count moves live.
+	ws, _, err := other.Dial(context.Background(), otherChat+"/ws")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.CloseNow()
+	send(t, ws, "vote-num-0001", "1")
+	if err := chromedp.Do(member, count(1, 1), count(3, 1)); err != nil {
+		t.Fatalf("live tally: %v\n%s", err, dump(t, member))
 	}
 }
