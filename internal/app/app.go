@@ -20,11 +20,13 @@ import (
 
 	"github.com/liveloop/liveloop/internal/bot/runner"
 	"github.com/liveloop/liveloop/internal/channel"
+	"github.com/liveloop/liveloop/internal/channel/account"
 	"github.com/liveloop/liveloop/internal/channel/webchat"
 	"github.com/liveloop/liveloop/internal/community"
 	"github.com/liveloop/liveloop/internal/config"
 	"github.com/liveloop/liveloop/internal/event"
 	"github.com/liveloop/liveloop/internal/i18n"
+	"github.com/liveloop/liveloop/internal/ingest"
 	"github.com/liveloop/liveloop/internal/loyalty"
 	"github.com/liveloop/liveloop/internal/member"
 	"github.com/liveloop/liveloop/internal/outbox"
@@ -50,6 +52,8 @@ type App struct {
 	Loyalty   *loyalty.Service
 	Bot       *runner.Store
 	Polls     *poll.Service
+	Accounts  *account.Manager
+	Ingest    *ingest.Ingester
 	Runner    *runner.Runner
 	Hub       *realtime.Hub
 	Web       *web.Server
@@ -109,6 +113,9 @@ func (a *App) build(ctx context.Context) error {
 	a.Loyalty = loyalty.NewService(a.DB, a.Log)
 	a.Bot = runner.NewStore(a.DB)
 	a.Polls = poll.New(a.DB, a.Log)
+	if err := a.buildChannels(ctx); err != nil {
+		return err
+	}
 	a.Registry = prometheus.NewRegistry()
 
 	sent := prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -133,7 +140,7 @@ func (a *App) build(ctx context.Context) error {
 		PublicURL: a.Cfg.PublicURL()})
 	a.Web, err = web.New(web.Deps{
 		DB: a.DB, Tenants: a.Tenants, Members: a.Members, Community: a.Community, Log: a.Log,
-		Outbox: a.Outbox, Bot: a.Bot, Runner: a.Runner, Polls: a.Polls, Loyalty: a.Loyalty, Hub: a.Hub, Catalog: cat, Logger: a.Logger, Registry: a.Registry,
+		Outbox: a.Outbox, Bot: a.Bot, Runner: a.Runner, Polls: a.Polls, Accounts: a.Accounts, Ingest: a.Ingest, Loyalty: a.Loyalty, Hub: a.Hub, Catalog: cat, Logger: a.Logger, Registry: a.Registry,
 		PublicURL: a.Cfg.PublicURL(), SecureCookies: !a.Cfg.InsecureCookies, MemberKey: key,
 		Ready: a.ready,
 	})

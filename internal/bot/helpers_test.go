@@ -133,6 +133,7 @@ func runEval(t *testing.T, cases []evalCase) {
 			if !reflect.DeepEqual(got, c.want) {
 				t.Errorf("Evaluate(%q)\n got: %s\nwant: %s", c.in.Text, show(got), show(c.want))
 			}
+			checkNeeds(t, c)
 		})
 	}
 }

@@ -185,6 +185,15 @@ func (e *RetryAfter) Error() string {
 type Registry struct {
 	mu       sync.RWMutex
 	channels map[string]Channel
+	fallback func(name string) (Channel, bool)
+}
+
+// SetFallback resolves names that were not added (platform accounts,
+// which are created at run time and loaded on first use).
+func (r *Registry) SetFallback(f func(name string) (Channel, bool)) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.fallback = f
 }
 
 // NewRegistry returns a registry with the given channels.
@@ -206,8 +215,12 @@ func (r *Registry) Add(c Channel) {
 // Get returns the channel of that name.
 func (r *Registry) Get(name string) (Channel, bool) {
 	r.mu.RLock()
-	defer r.mu.RUnlock()
 	c, ok := r.channels[name]
+	fb := r.fallback
+	r.mu.RUnlock()
+	if !ok && fb != nil {
+		return fb(name)
+	}
 	return c, ok
 }
 

@@ -149,6 +149,52 @@ func (s *Service) CreateGroup(ctx context.Context, g Group) (Group, JoinCode, er
 	return g, jc, err
 }
 
+// CreateGroupTx creates a group found on a platform (a bot added to a chat)
+// inside tx, with a join code like every group.
+func (s *Service) CreateGroupTx(ctx context.Context, tx *store.Tx, g Group) (Group, error) {
+	if err := Validate(&g); err != nil {
+		return g, err
+	}
+	if g.CreatedAt.IsZero() {
+		g.CreatedAt = time.Now().UTC()
+	}
+	err := tx.QueryRowContext(ctx, `INSERT INTO community_groups
+		(tenant_id, channel, external_id, name, kind, audience, promise, tone, rules, capacity, created_at, join_question, join_answers)
+		VALUES ($1, $2, $3, $4, $5, '', '', '', '', $6, $7, '', '') RETURNING id`,
+		g.TenantID, g.Channel, g.ExternalID, g.Name, string(g.Kind), g.Capacity, store.Millis(g.CreatedAt)).Scan(&g.ID)
+	if err != nil {
+		return g, fmt.Errorf("community: create group: %w", err)
+	}
+	_, err = newJoinCodeTx(ctx, tx, JoinCode{TenantID: g.TenantID, GroupID: g.ID, Source: "default", CreatedAt: g.CreatedAt})
+	return g, err
+}
+
+// GroupByExternal finds the group of a platform chat (q may be a
+// transaction).
+func (s *Service) GroupByExternal(ctx context.Context, q store.Querier, tenantID int64, channel, externalID string) (Group, error) {
+	return scanGroup(q.QueryRowContext(ctx, `SELECT `+groupCols+` FROM community_groups g
+		WHERE g.tenant_id = $1 AND g.channel = $2 AND g.external_id = $3`, tenantID, channel, externalID))
+}
+
+// SetReachable records whether the platform still lets the brand post to
+// the group (a bot removed from it makes it unreachable).
+func (s *Service) SetReachable(ctx context.Context, q store.Querier, tenantID, groupID int64, reachable bool, at time.Time) error {
+	var v int64
+	if !reachable {
+		v = store.Millis(at)
+	}
+	_, err := q.ExecContext(ctx, `UPDATE community_groups SET unreachable_at = $3 WHERE tenant_id = $1 AND id = $2`, tenantID, groupID, v)
+	return err
+}
+
+// MoveExternal follows a platform chat to its new id (a Telegram group
+// upgraded to a supergroup).
+func (s *Service) MoveExternal(ctx context.Context, q store.Querier, tenantID int64, channel, from, to string) error {
+	_, err := q.ExecContext(ctx, `UPDATE community_groups SET external_id = $4 WHERE tenant_id = $1 AND channel = $2 AND external_id = $3`,
+		tenantID, channel, from, to)
+	return err
+}
+
 // UpdateGroup changes a group's name, positioning and capacity.
 func (s *Service) UpdateGroup(ctx context.Context, g Group) error {
 	if err := Validate(&g); err != nil {

@@ -161,6 +161,13 @@ func (s *Service) end(ctx context.Context, tenantID, groupID, memberID, staffID 
 	})
 }
 
+// LeaveTx records, inside tx, that a member left at `at`, as a platform
+// reported it: sourceID is the platform's id for the leave, so a
+// redelivered leave is stored once. Leaving when not in is ErrNotIn.
+func (s *Service) LeaveTx(ctx context.Context, tx *store.Tx, tenantID, groupID, memberID int64, source, sourceID string, at time.Time) error {
+	return s.endAt(ctx, tx, tenantID, groupID, memberID, 0, "left_at", event.MemberLeft, source, sourceID, at)
+}
+
 // RemoveTx is Remove inside tx (the rule runner removes members as part of
 // the transaction that acts on the offending message).
 func (s *Service) RemoveTx(ctx context.Context, tx *store.Tx, tenantID, groupID, memberID, staffID int64, source string) error {
@@ -168,7 +175,14 @@ func (s *Service) RemoveTx(ctx context.Context, tx *store.Tx, tenantID, groupID,
 }
 
 func (s *Service) endTx(ctx context.Context, tx *store.Tx, tenantID, groupID, memberID, staffID int64, col string, typ event.Type, source string) error {
-	now := time.Now().UTC()
+	return s.endAt(ctx, tx, tenantID, groupID, memberID, staffID, col, typ, source, "", time.Now().UTC())
+}
+
+func (s *Service) endAt(ctx context.Context, tx *store.Tx, tenantID, groupID, memberID, staffID int64, col string, typ event.Type,
+	source, sourceID string, now time.Time) error {
+	if sourceID == "" {
+		sourceID = fmt.Sprintf("%s:%d:%d:%s", typ, groupID, memberID, uniqueSuffix())
+	}
 	// col is one of two constants, never input.
 	res, err := tx.ExecContext(ctx, `UPDATE group_members SET `+col+` = $4
 		WHERE tenant_id = $1 AND group_id = $2 AND member_id = $3 AND left_at IS NULL AND removed_at IS NULL`,
@@ -180,8 +194,7 @@ func (s *Service) endTx(ctx context.Context, tx *store.Tx, tenantID, groupID, me
 		return ErrNotIn
 	}
 	_, err = s.log.AppendTx(ctx, tx, &event.Event{
-		TenantID: tenantID, Type: typ, Source: source,
-		SourceID: fmt.Sprintf("%s:%d:%d:%s", typ, groupID, memberID, uniqueSuffix()), At: now,
+		TenantID: tenantID, Type: typ, Source: source, SourceID: sourceID, At: now,
 		MemberID: memberID, GroupID: groupID, StaffID: staffID,
 	})
 	return err

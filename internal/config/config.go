@@ -26,6 +26,9 @@ type Config struct {
 	DB              string        `key:"db" help:"SQLite file path, or a postgres:// URL"`
 	BaseURL         string        `key:"base_url" help:"public URL of this liveloop, used in join links and QR codes (default: derived from addr)"`
 	SecretKey       string        `key:"secret_key" secret:"true" help:"key that signs member cookies (≥ 32 characters); generated and kept in the database when empty"`
+	EncryptionKey   string        `key:"encryption_key" secret:"true" help:"key (≥ 32 characters) that encrypts channel tokens and secrets at rest; when empty, SQLite keeps a generated key in <db>.key (mode 0600, beside the database, not inside it) and PostgreSQL refuses to store channel secrets"`
+	TelegramAPIURL  string        `key:"telegram_api_url" help:"Telegram Bot API server (default https://api.telegram.org; a local Bot API server or a test double)"`
+	LINEAPIURL      string        `key:"line_api_url" help:"LINE Messaging API server (default https://api.line.me; a test double)"`
 	LogLevel        string        `key:"log_level" help:"debug, info, warn or error"`
 	LogFormat       string        `key:"log_format" help:"text or json"`
 	InsecureCookies bool          `key:"insecure_cookies" help:"drop the Secure flag from cookies (only for plain-HTTP setups on a trusted network; localhost works without it)"`
@@ -214,6 +217,9 @@ func (c *Config) Validate() error {
 	}
 	if c.SecretKey != "" && len(c.SecretKey) < 32 {
 		return bad("secret_key", "must have at least 32 characters")
+	}
+	if c.EncryptionKey != "" && len(c.EncryptionKey) < 32 {
+		return bad("encryption_key", "must have at least 32 characters")
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":

@@ -55,6 +55,9 @@ type MessageData struct {
 	Avatar     string `json:"avatar,omitempty"`
 	ReplyTo    int64  `json:"reply_to,omitempty"`
 	FromMember bool   `json:"from_member,omitempty"` // DirectMessage: written by the member
+	// ReplyToken is the platform's token for answering this message (LINE),
+	// valid for a short time; the runner hands it to its first reply.
+	ReplyToken string `json:"reply_token,omitempty"`
 }
 
 // JoinData is the Data of a MemberJoined event.

@@ -274,3 +274,32 @@ func DMChannel(ids []Identity, prefer string) (string, error) {
 	}
 	return ids[0].Channel, nil
 }
+
+// EnsureTx returns the person behind a channel identity inside tx,
+// creating a member for an identity seen for the first time (a platform
+// user who writes or joins). name is the platform's display name.
+func (s *Service) EnsureTx(ctx context.Context, tx *store.Tx, tenantID int64, channel, externalID, name string) (Member, bool, error) {
+	var id int64
+	var merged sql.NullInt64
+	err := tx.QueryRowContext(ctx, `SELECT m.id, m.merged_into FROM identities i JOIN members m ON m.id = i.member_id AND m.tenant_id = i.tenant_id
+		WHERE i.tenant_id = $1 AND i.channel = $2 AND i.external_id = $3`, tenantID, channel, externalID).Scan(&id, &merged)
+	switch {
+	case err == nil:
+		if merged.Valid {
+			id = merged.Int64
+		}
+		m, err := scanMember(tx.QueryRowContext(ctx, `SELECT `+memberCols+` FROM members WHERE tenant_id = $1 AND id = $2`, tenantID, id))
+		return m, false, err
+	case !errors.Is(err, sql.ErrNoRows):
+		return Member{}, false, err
+	}
+	name = textnorm.Line(name)
+	if name == "" {
+		name = channel + " " + externalID
+	}
+	if !textnorm.Limit(name, MaxNameLen) {
+		name = string([]rune(name)[:MaxNameLen])
+	}
+	m, err := s.CreateTx(ctx, tx, Member{TenantID: tenantID, DisplayName: name}, Identity{Channel: channel, ExternalID: externalID, DisplayName: name})
+	return m, err == nil, err
+}

@@ -46,6 +46,7 @@ type Item struct {
 	SenderAvatar  string
 	Body          string
 	Buttons       []channel.Button // inline buttons, where the channel shows them
+	ReplyToken    string           // a platform reply token for this message (LINE), if any
 	State         State
 	Attempts      int
 	NextAttemptAt time.Time
@@ -68,6 +69,13 @@ type Outbox struct {
 	Batch int
 	// OnSent is called after a row is recorded as sent (metrics).
 	OnSent func(Item)
+	// Address returns the platform address (chat or user id) of a row's
+	// recipient, or an error wrapping channel.ErrUnreachable; nil sends
+	// without one (the web community needs none).
+	Address func(ctx context.Context, it Item) (string, error)
+	// OnUnreachable is called when a platform says the recipient is gone
+	// (bot removed, user blocked it), to mark the group or identity.
+	OnUnreachable func(ctx context.Context, it Item, err error)
 
 	mu    sync.Mutex
 	paces map[string]*rate.Limiter // channel or channel+group → limiter
@@ -115,11 +123,11 @@ func (o *Outbox) EnqueueTx(ctx context.Context, tx *store.Tx, it Item) (int64, b
 	}
 	var id int64
 	err := tx.QueryRowContext(ctx, `INSERT INTO outbox (tenant_id, channel, idem_key, group_id, member_id, staff_id,
-		sender_name, body, state, next_attempt_at, created_at, persona_id, sender_avatar, buttons)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', $9, $10, $11, $12, $13)
+		sender_name, body, state, next_attempt_at, created_at, persona_id, sender_avatar, buttons, reply_token)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', $9, $10, $11, $12, $13, $14)
 		ON CONFLICT (tenant_id, idem_key) DO NOTHING RETURNING id`,
 		it.TenantID, it.Channel, it.IdemKey, nullID(it.GroupID), nullID(it.MemberID), nullID(it.StaffID),
-		it.SenderName, it.Body, store.Millis(it.NextAttemptAt), store.Millis(now), nullID(it.PersonaID), it.SenderAvatar, buttons).Scan(&id)
+		it.SenderName, it.Body, store.Millis(it.NextAttemptAt), store.Millis(now), nullID(it.PersonaID), it.SenderAvatar, buttons, it.ReplyToken).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, false, nil
 	}
@@ -158,7 +166,7 @@ func nullID(id int64) any {
 }
 
 const itemCols = `id, tenant_id, channel, idem_key, group_id, member_id, staff_id, sender_name, body, state, attempts,
-	next_attempt_at, last_error, external_id, created_at, sent_at, persona_id, sender_avatar, buttons`
+	next_attempt_at, last_error, external_id, created_at, sent_at, persona_id, sender_avatar, buttons, reply_token`
 
 func scanItems(rows *sql.Rows) ([]Item, error) {
 	defer rows.Close()
@@ -169,7 +177,7 @@ func scanItems(rows *sql.Rows) ([]Item, error) {
 		var next, created int64
 		var state, buttons string
 		if err := rows.Scan(&it.ID, &it.TenantID, &it.Channel, &it.IdemKey, &group, &member, &staff, &it.SenderName,
-			&it.Body, &state, &it.Attempts, &next, &it.LastError, &it.ExternalID, &created, &sent, &persona, &it.SenderAvatar, &buttons); err != nil {
+			&it.Body, &state, &it.Attempts, &next, &it.LastError, &it.ExternalID, &created, &sent, &persona, &it.SenderAvatar, &buttons, &it.ReplyToken); err != nil {
 			return nil, err
 		}
 		if buttons != "" {

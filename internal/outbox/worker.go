@@ -204,6 +204,16 @@ func (o *Outbox) send(ctx context.Context, it Item) {
 		o.finish(ctx, it, Failed, "channel not configured: "+it.Channel, "", 0)
 		return
 	}
+	var to string
+	if o.Address != nil {
+		var err error
+		if to, err = o.Address(ctx, it); err != nil {
+			// No address (a group the bot was removed from, a member who
+			// blocked it): nothing was attempted, and no retry will help.
+			o.finish(ctx, it, Failed, err.Error(), "", 0)
+			return
+		}
+	}
 	if wait := o.pace(ch, it); wait > 0 {
 		// Not attempted: back to the queue without spending an attempt.
 		o.finish(ctx, Item{ID: it.ID, Attempts: it.Attempts - 1}, Pending, "", "", wait)
@@ -212,8 +222,11 @@ func (o *Outbox) send(ctx context.Context, it Item) {
 	res, err := ch.Send(ctx, channel.Message{
 		OutboxID: it.ID, TenantID: it.TenantID, IdemKey: it.IdemKey, GroupID: it.GroupID, MemberID: it.MemberID,
 		StaffID: it.StaffID, SenderName: it.SenderName, PersonaID: it.PersonaID, AvatarURL: it.SenderAvatar, Text: it.Body,
-		Buttons: it.Buttons,
+		Buttons: it.Buttons, To: to, ReplyToken: it.ReplyToken,
 	})
+	if errors.Is(err, channel.ErrUnreachable) && o.OnUnreachable != nil {
+		o.OnUnreachable(context.WithoutCancel(ctx), it, err)
+	}
 	var ra *channel.RetryAfter
 	switch {
 	case err == nil:

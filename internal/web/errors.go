@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/liveloop/liveloop/internal/channel/account"
 	"github.com/liveloop/liveloop/internal/community"
 	"github.com/liveloop/liveloop/internal/outbox"
 	"github.com/liveloop/liveloop/internal/poll"
@@ -41,6 +42,8 @@ func classify(err error) problem {
 		return problem{http.StatusForbidden, "forbidden", "error.forbidden", ""}
 	case errors.Is(err, store.ErrConflict):
 		return problem{http.StatusConflict, "conflict", "error.conflict", detail(err)}
+	case errors.Is(err, account.ErrNoKey):
+		return problem{http.StatusConflict, "no_encryption_key", "error.no_encryption_key", ""}
 	case errors.Is(err, poll.ErrClosed):
 		return problem{http.StatusConflict, "closed", "error.poll_closed", ""}
 	case errors.Is(err, poll.ErrNotMember):

@@ -8,10 +8,12 @@ import (
 )
 
 type metrics struct {
-	requests  *prometheus.CounterVec
-	wsOpen    prometheus.Gauge
-	wsDropped prometheus.Counter
-	messages  *prometheus.CounterVec
+	requests      *prometheus.CounterVec
+	wsOpen        prometheus.Gauge
+	wsDropped     prometheus.Counter
+	messages      *prometheus.CounterVec
+	webhooks      *prometheus.CounterVec
+	webhookEvents *prometheus.CounterVec
 }
 
 func newMetrics(reg *prometheus.Registry) *metrics {
@@ -28,8 +30,14 @@ func newMetrics(reg *prometheus.Registry) *metrics {
 		messages: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "liveloop_chat_messages_total", Help: "Chat messages received, by who sent them.",
 		}, []string{"from"}),
+		webhooks: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "liveloop_webhook_deliveries_total", Help: "Platform webhook deliveries, by platform and outcome.",
+		}, []string{"kind", "outcome"}),
+		webhookEvents: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "liveloop_webhook_events_total", Help: "Events in accepted deliveries: stored, duplicate (redelivered) or ignored.",
+		}, []string{"kind", "result"}),
 	}
-	reg.MustRegister(m.requests, m.wsOpen, m.wsDropped, m.messages,
+	reg.MustRegister(m.requests, m.wsOpen, m.wsDropped, m.messages, m.webhooks, m.webhookEvents,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -12,9 +12,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/liveloop/liveloop/internal/bot/runner"
+	"github.com/liveloop/liveloop/internal/channel/account"
 	"github.com/liveloop/liveloop/internal/community"
 	"github.com/liveloop/liveloop/internal/event"
 	"github.com/liveloop/liveloop/internal/i18n"
+	"github.com/liveloop/liveloop/internal/ingest"
 	"github.com/liveloop/liveloop/internal/loyalty"
 	"github.com/liveloop/liveloop/internal/member"
 	"github.com/liveloop/liveloop/internal/outbox"
@@ -35,6 +37,8 @@ type Deps struct {
 	Bot       *runner.Store
 	Runner    *runner.Runner // starts polls and prompts (announced by a persona)
 	Polls     *poll.Service
+	Accounts  *account.Manager // platform accounts (Telegram, LINE); nil: none
+	Ingest    *ingest.Ingester // stores webhook deliveries
 	Loyalty   *loyalty.Service
 	Hub       *realtime.Hub
 	Catalog   *i18n.Catalog
