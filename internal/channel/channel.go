@@ -141,7 +141,9 @@ type Inbound struct {
 	Kind InboundKind
 	// ID is the platform's own id of this event (Telegram: "u" + update_id;
 	// LINE: webhookEventId). liveloop stores each ID once, so redeliveries
-	// are harmless.
+	// are harmless. Where one delivery yields several events (a Telegram
+	// update that is a join and a message), the later ones add a suffix
+	// ("u123/message") so that each keeps an id of its own.
 	ID         string
 	Chat       string // the chat: group id, or the user id for a 1:1 chat
 	Private    bool   // Chat is a 1:1 chat with the bot
@@ -151,7 +153,7 @@ type Inbound struct {
 	Text       string // InboundMessage: the text, as sent (liveloop normalises it)
 	MessageID  string // the platform's message id
 	Data       string // InboundButton: the button's payload
-	ReplyToken string // a reply token for answering this event (LINE), if any
+	ReplyToken string // a reply token for answering this event (LINE); Telegram buttons: the callback_query id to answer
 	NewChat    string // InboundMigrate: the chat's new id
 	Redelivery bool   // the platform says this is a redelivery
 	At         time.Time
