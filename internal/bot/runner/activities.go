@@ -167,13 +167,16 @@ func (r *Runner) entry(ctx context.Context, tx *store.Tx, t *turn, a bot.Entry, 
 		return err
 	}
 	if a.Points > 0 {
-		if _, _, err := r.Loyalty.AwardTx(ctx, tx, loyalty.Entry{TenantID: t.tenant.ID, MemberID: t.member.ID, Delta: a.Points,
+		if err := r.award(ctx, tx, t, loyalty.Entry{TenantID: t.tenant.ID, MemberID: t.member.ID, Delta: a.Points,
 			Kind: loyalty.KindActivity, Ref: fmt.Sprintf("prompt:%d:%d", p.ID, t.member.ID), GroupID: t.group.ID,
 			Note: p.Question, At: t.e.At}); err != nil {
 			return err
 		}
-		t.balance += a.Points
-		return r.say(ctx, tx, t, a.PersonaID, r.t(t, "bot.entry_points", t.member.DisplayName, a.Points, t.balance), key, time.Time{})
+		balance, err := t.b.balance(ctx, t.p)
+		if err != nil {
+			return err
+		}
+		return r.say(ctx, tx, t, a.PersonaID, r.t(t, "bot.entry_points", t.member.DisplayName, a.Points, balance), key, time.Time{})
 	}
 	return r.say(ctx, tx, t, a.PersonaID, r.t(t, "bot.entry_thanks", t.member.DisplayName), key, time.Time{})
 }

@@ -28,22 +28,25 @@ func (r *Runner) apply(ctx context.Context, tx *store.Tx, t *turn, i int, a bot.
 	case bot.Welcome:
 		return r.welcome(ctx, tx, t, a)
 	case bot.Award:
-		_, _, err := r.Loyalty.AwardTx(ctx, tx, loyalty.Entry{TenantID: t.tenant.ID, MemberID: t.member.ID, Delta: a.Points,
+		return r.award(ctx, tx, t, loyalty.Entry{TenantID: t.tenant.ID, MemberID: t.member.ID, Delta: a.Points,
 			Kind: loyalty.Kind(a.Kind), Ref: a.Ref, GroupID: t.group.ID, Note: a.Note, At: t.e.At})
-		if err == nil {
-			t.balance += a.Points
-		}
-		return err
 	case bot.CheckIn:
 		return r.checkIn(ctx, tx, t, a, key)
 	case bot.Command:
-		return r.say(ctx, tx, t, a.PersonaID, r.answer(ctx, t, a), key, time.Time{})
+		text, err := r.answer(ctx, tx, t, a)
+		if err != nil {
+			return err
+		}
+		return r.say(ctx, tx, t, a.PersonaID, text, key, time.Time{})
 	case bot.Moderate:
 		return r.moderate(ctx, tx, t, a, key)
 	case bot.Cooldown:
-		_, err := tx.ExecContext(ctx, `INSERT INTO bot_cooldowns (tenant_id, group_id, key, at) VALUES ($1, $2, $3, $4)
-			ON CONFLICT (tenant_id, group_id, key) DO UPDATE SET at = excluded.at`, t.tenant.ID, t.group.ID, a.Key, store.Millis(a.At))
-		return err
+		if _, err := tx.ExecContext(ctx, `INSERT INTO bot_cooldowns (tenant_id, group_id, key, at) VALUES ($1, $2, $3, $4)
+			ON CONFLICT (tenant_id, group_id, key) DO UPDATE SET at = excluded.at`, t.tenant.ID, t.group.ID, a.Key, store.Millis(a.At)); err != nil {
+			return err
+		}
+		t.gs.cooldowns[a.Key] = a.At // as the row now says, for the batch's later events
+		return nil
 	case bot.Wish:
 		return r.wish(ctx, tx, t, a, key)
 	case bot.Vote:
@@ -55,6 +58,17 @@ func (r *Runner) apply(ctx context.Context, tx *store.Tx, t *turn, i int, a bot.
 }
 
 func (r *Runner) t(t *turn, key string, args ...any) string { return r.Catalog.T(t.lang, key, args...) }
+
+// award adds a ledger entry for the turn's member and keeps the batch's
+// view of their balance and discussion points current. An entry whose ref
+// was applied before changes nothing, here as in the ledger.
+func (r *Runner) award(ctx context.Context, tx *store.Tx, t *turn, e loyalty.Entry) error {
+	e, created, err := r.Loyalty.AwardTx(ctx, tx, e)
+	if err == nil && created {
+		t.p.earned(e.Kind, e.Delta, e.BalanceAfter, e.At)
+	}
+	return err
+}
 
 // say queues a message from a persona to the turn's group.
 func (r *Runner) say(ctx context.Context, tx *store.Tx, t *turn, personaID int64, text, key string, at time.Time) error {
@@ -83,45 +97,57 @@ func (r *Runner) checkIn(ctx context.Context, tx *store.Tx, t *turn, a bot.Check
 	err := r.Loyalty.CheckInTx(ctx, tx, loyalty.CheckIn{TenantID: t.tenant.ID, MemberID: t.member.ID, GroupID: t.group.ID,
 		Day: a.Day, At: t.e.At, Streak: a.Streak, Points: a.Points, Bonus: a.Bonus})
 	if errors.Is(err, loyalty.ErrAlreadyCheckedIn) {
+		// The batch's view of the check-ins was behind the database's
+		// key: read it again for the batch's later events.
+		t.p.checkInKnown = false
 		return r.say(ctx, tx, t, a.PersonaID, r.t(t, "bot.checkin_done", t.member.DisplayName), key, time.Time{})
 	}
 	if err != nil {
 		return err
 	}
-	t.balance += a.Points + a.Bonus
-	text := r.t(t, "bot.checkin_ok", t.member.DisplayName, a.Streak, a.Points, t.balance)
+	if t.p.checkInKnown && a.Day > t.p.lastDay {
+		t.p.lastDay, t.p.streak = a.Day, a.Streak
+	}
+	t.p.balance = nil // the check-in's ledger entries moved it: read it again
+	balance, err := t.b.balance(ctx, t.p)
+	if err != nil {
+		return err
+	}
+	text := r.t(t, "bot.checkin_ok", t.member.DisplayName, a.Streak, a.Points, balance)
 	if a.Bonus > 0 {
 		text += r.t(t, "bot.checkin_bonus", a.Streak, a.Bonus)
 	}
 	return r.say(ctx, tx, t, a.PersonaID, text, key, time.Time{})
 }
 
-// answer renders a command's reply with the data it needs.
-func (r *Runner) answer(ctx context.Context, t *turn, c bot.Command) string {
+// answer renders a command's reply with the data it needs, read through
+// tx so that it includes what the batch applied before.
+func (r *Runner) answer(ctx context.Context, tx *store.Tx, t *turn, c bot.Command) (string, error) {
 	name := t.member.DisplayName
 	switch c.Name {
 	case "points":
-		return r.t(t, "bot.points", name, t.balance)
+		balance, err := t.b.balance(ctx, t.p)
+		return r.t(t, "bot.points", name, balance), err
 	case "rank":
-		return r.rankText(ctx, t)
+		return r.rankText(ctx, tx, t)
 	case "checkin_question", "checkin_closed", "checkin_wrong":
 		cfg := t.checkInConfig()
 		if cfg == nil {
-			return r.t(t, "bot.help")
+			return r.t(t, "bot.help"), nil
 		}
 		switch c.Name {
 		case "checkin_closed":
-			return r.t(t, "bot.checkin_closed", cfg.WindowStart, cfg.WindowEnd)
+			return r.t(t, "bot.checkin_closed", cfg.WindowStart, cfg.WindowEnd), nil
 		case "checkin_wrong":
-			return r.t(t, "bot.checkin_wrong", name, cfg.Hint)
+			return r.t(t, "bot.checkin_wrong", name, cfg.Hint), nil
 		}
-		return r.t(t, "bot.checkin_question", cfg.Question)
+		return r.t(t, "bot.checkin_question", cfg.Question), nil
 	case "checkin_done":
-		return r.t(t, "bot.checkin_done", name)
+		return r.t(t, "bot.checkin_done", name), nil
 	case "wish":
-		return r.t(t, "bot.wish_how")
+		return r.t(t, "bot.wish_how"), nil
 	}
-	return r.t(t, "bot.help")
+	return r.t(t, "bot.help"), nil
 }
 
 func (t *turn) checkInConfig() *bot.CheckInConfig {
@@ -133,10 +159,12 @@ func (t *turn) checkInConfig() *bot.CheckInConfig {
 	return nil
 }
 
-func (r *Runner) rankText(ctx context.Context, t *turn) string {
-	ranks, err := r.Loyalty.Leaderboard(ctx, t.tenant.ID, t.group.ID, loyalty.Period("week"), t.e.At, t.tenant.Location(), 100)
+func (r *Runner) rankText(ctx context.Context, tx *store.Tx, t *turn) (string, error) {
+	ranks, err := weekRanks(ctx, tx, t.tenant.ID, t.group.ID, t.e.At, t.loc, 100)
 	if err != nil {
-		return r.t(t, "bot.help")
+		// On PostgreSQL a failed statement aborts the transaction: the
+		// batch must fail, not go on as if the answer were "help".
+		return "", err
 	}
 	var b strings.Builder
 	b.WriteString(r.t(t, "bot.rank_title"))
@@ -155,7 +183,7 @@ func (r *Runner) rankText(ctx context.Context, t *turn) string {
 	if mine > 0 {
 		b.WriteString("\n" + r.t(t, "bot.rank_you", t.member.DisplayName, mine))
 	}
-	return b.String()
+	return b.String(), nil
 }
 
 // moderate carries out a moderation action and records it.
@@ -182,7 +210,7 @@ func (r *Runner) moderate(ctx context.Context, tx *store.Tx, t *turn, m bot.Mode
 			t.tenant.ID, t.group.ID, t.member.ID, store.Millis(m.Until)); err != nil {
 			return err
 		}
-		notice = r.t(t, "bot.muted", t.member.DisplayName, reason, m.Until.In(t.tenant.Location()).Format("15:04"))
+		notice = r.t(t, "bot.muted", t.member.DisplayName, reason, m.Until.In(t.loc).Format("15:04"))
 	case "remove":
 		err := r.Community.RemoveTx(ctx, tx, t.tenant.ID, t.group.ID, t.member.ID, 0, "bot")
 		if err != nil && !errors.Is(err, community.ErrNotIn) {
@@ -194,6 +222,16 @@ func (r *Runner) moderate(ctx context.Context, tx *store.Tx, t *turn, m bot.Mode
 	}
 	if err := recordAction(ctx, tx, t.tenant.ID, a); err != nil {
 		return err
+	}
+	// What the rows now say, for the batch's later events of the member.
+	if gm := t.gm; gm != nil {
+		switch m.Action {
+		case "warn":
+			gm.warns = append(gm.warns, now)
+		case "mute":
+			gm.mutes++
+			gm.mutedUntil = m.Until
+		}
 	}
 	return r.say(ctx, tx, t, t.moderationPersona(m.RuleID), notice, key, time.Time{})
 }

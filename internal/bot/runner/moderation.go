@@ -27,40 +27,6 @@ type Action struct {
 	UndoneAt time.Time
 }
 
-// moderationState returns a member's warnings (newest last), how many
-// times they were muted, and until when they are muted now.
-func (r *Runner) moderationState(ctx context.Context, tenantID, groupID, memberID int64) ([]time.Time, int, time.Time, error) {
-	rows, err := r.DB.R.QueryContext(ctx, `SELECT action, at FROM moderation_actions
-		WHERE tenant_id = $1 AND group_id = $2 AND member_id = $3 AND undone_at IS NULL AND action IN ('warn','mute')
-		ORDER BY at`, tenantID, groupID, memberID)
-	if err != nil {
-		return nil, 0, time.Time{}, err
-	}
-	var warns []time.Time
-	mutes := 0
-	for rows.Next() {
-		var a string
-		var at int64
-		if err := rows.Scan(&a, &at); err != nil {
-			rows.Close()
-			return nil, 0, time.Time{}, err
-		}
-		if a == "warn" {
-			warns = append(warns, store.Time(at))
-		} else {
-			mutes++
-		}
-	}
-	rows.Close()
-	var until sql.NullInt64
-	err = r.DB.R.QueryRowContext(ctx, `SELECT muted_until FROM group_members WHERE tenant_id = $1 AND group_id = $2 AND member_id = $3`,
-		tenantID, groupID, memberID).Scan(&until)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return nil, 0, time.Time{}, err
-	}
-	return warns, mutes, store.NullMillis(until), rows.Err()
-}
-
 func nullable(v int64) any {
 	if v == 0 {
 		return nil

@@ -2,7 +2,6 @@ package runner
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -10,7 +9,6 @@ import (
 	"github.com/liveloop/liveloop/internal/community"
 	"github.com/liveloop/liveloop/internal/event"
 	"github.com/liveloop/liveloop/internal/member"
-	"github.com/liveloop/liveloop/internal/poll"
 	"github.com/liveloop/liveloop/internal/store"
 	"github.com/liveloop/liveloop/internal/tenant"
 )
@@ -24,24 +22,46 @@ type turn struct {
 	member   member.Member
 	rules    []bot.Rule
 	personas map[int64]bot.Persona
-	state    bot.State
 	lang     string
-	balance  int64 // the member's balance, kept current as actions award points
+	loc      *time.Location // the tenant's
+
+	b  *batch      // the batch the event is in
+	gs *groupState // the group's state in the batch
+	p  *person     // the member's state in the batch
+	gm *inGroup    // the member's state in the group; nil when no rule acts there
 }
 
-// process evaluates one event and applies its actions and the cursor's
-// advance in one transaction.
-func (r *Runner) process(ctx context.Context, e event.Event) error {
-	if e.GroupID == 0 || e.MemberID == 0 || e.Source == event.SourceOutbox || e.Source == event.SourceDemo || e.Source == event.SourceImport {
-		return r.advance(ctx, nil, e.ID) // not a member acting in a group now
-	}
-	t, err := r.load(ctx, e)
-	if errors.Is(err, store.ErrNotFound) {
-		return r.advance(ctx, nil, e.ID)
-	}
+// process evaluates a batch of events in order and applies their actions
+// and the cursor's advance past the last one in one transaction. Any
+// failure rolls the whole batch back.
+func (r *Runner) process(ctx context.Context, evs []event.Event) error {
+	b, err := r.prepare(ctx, evs)
 	if err != nil {
 		return err
 	}
+	return r.DB.InTx(ctx, func(tx *store.Tx) error {
+		b.tx = tx
+		if err := r.load(ctx, b); err != nil {
+			return err
+		}
+		for _, e := range evs {
+			if err := r.step(ctx, b, e); err != nil {
+				return fmt.Errorf("bot: event %d: %w", e.ID, err)
+			}
+		}
+		return r.advance(ctx, tx, evs[len(evs)-1].ID)
+	})
+}
+
+// step evaluates one event of the batch and applies its actions.
+func (r *Runner) step(ctx context.Context, b *batch, e event.Event) error {
+	gs, p, ok := b.lookup(e)
+	if !ok {
+		return nil // not a member acting in a group now, or gone
+	}
+	ts := b.tenants[e.TenantID]
+	t := turn{e: e, tenant: ts.tenant, loc: ts.loc, lang: ts.lang, group: gs.group, member: p.m, rules: gs.rules, personas: gs.personas,
+		b: b, gs: gs, p: p, gm: gs.members[p.m.ID]}
 	in := bot.Input{EventID: e.ID, At: e.At, GroupID: e.GroupID, MemberID: e.MemberID, MemberName: t.member.DisplayName}
 	switch e.Type {
 	case event.MemberJoined:
@@ -49,141 +69,62 @@ func (r *Runner) process(ctx context.Context, e event.Event) error {
 	case event.Message:
 		var d event.MessageData
 		if err := e.Decode(&d); err != nil {
-			return r.advance(ctx, nil, e.ID)
+			return nil
 		}
 		in.Kind, in.Text, in.IsStaff = bot.InputMessage, d.Text, e.StaffID != 0
 	}
-	actions := bot.Evaluate(t.state, in)
-	t.balance = t.state.Member.Balance
-	return r.DB.InTx(ctx, func(tx *store.Tx) error {
-		for i, a := range actions {
-			if err := r.apply(ctx, tx, &t, i, a); err != nil {
-				return fmt.Errorf("bot: event %d action %T: %w", e.ID, a, err)
+	st, err := r.state(ctx, &t)
+	if err != nil {
+		return err
+	}
+	for i, a := range bot.Evaluate(st, in) {
+		if err := r.apply(ctx, b.tx, &t, i, a); err != nil {
+			return fmt.Errorf("action %T: %w", a, err)
+		}
+	}
+	return nil
+}
+
+// state is what the rules of the event's group read, as of the actions
+// applied so far in the batch.
+func (r *Runner) state(ctx context.Context, t *turn) (bot.State, error) {
+	loc := t.loc
+	st := bot.State{Loc: loc, Rules: t.rules, Cooldowns: t.gs.cooldowns}
+	st.Group = bot.GroupInfo{ID: t.group.ID, Name: t.group.Name, Rules: t.group.Rules, Promise: t.group.Promise}
+	if t.e.Type == event.Message {
+		st.Activities = t.gs.activities
+	}
+	if len(t.rules) == 0 || t.gm == nil {
+		return st, nil // nothing will act: no member state
+	}
+	n := t.gs.needs
+	ms := bot.MemberState{JoinedAt: t.gm.joinedAt, MutedUntil: t.gm.mutedUntil, Warns: t.gm.warns, Mutes: t.gm.mutes}
+	var err error
+	if n.CheckIn {
+		if ms.LastCheckInDay, ms.Streak, err = t.b.checkIn(ctx, r, t.p); err != nil {
+			return st, err
+		}
+	}
+	if n.Discussion {
+		if ms.DiscussionToday, err = t.b.discussionSince(ctx, t.p, store.Millis(startOfDay(t.e.At, loc))); err != nil {
+			return st, err
+		}
+	}
+	if n.Flood > 0 {
+		// Earlier messages of this member in this group within the
+		// window, newest last.
+		from := t.e.At.Add(-n.Flood)
+		for _, m := range t.gm.recent {
+			if m.id < t.e.ID && !m.at.Before(from) {
+				ms.RecentMessages = append(ms.RecentMessages, m.at)
 			}
 		}
-		return r.advance(ctx, tx, e.ID)
-	})
-}
-
-// load gathers the state the rules of the event's group need.
-func (r *Runner) load(ctx context.Context, e event.Event) (turn, error) {
-	t := turn{e: e}
-	var err error
-	if t.tenant, err = r.Tenants.Get(ctx, e.TenantID); err != nil {
-		return t, err
-	}
-	if t.group, err = r.Community.Group(ctx, e.TenantID, e.GroupID); err != nil {
-		return t, err
-	}
-	if t.member, err = r.Members.Person(ctx, e.TenantID, e.MemberID); err != nil {
-		return t, err
-	}
-	if t.rules, t.personas, err = r.Store.rulesFor(ctx, e.TenantID, e.GroupID); err != nil {
-		return t, err
-	}
-	// The whole group reads the reply: the brand's language, not the
-	// language of the member who triggered it.
-	t.lang = r.Catalog.Pick("", t.tenant.Locale)
-	loc := t.tenant.Location()
-	st := bot.State{Loc: loc, Rules: t.rules, Cooldowns: map[string]time.Time{}}
-	st.Group = bot.GroupInfo{ID: t.group.ID, Name: t.group.Name, Rules: t.group.Rules, Promise: t.group.Promise}
-	if e.Type == event.Message {
-		if st.Activities, err = r.activities(ctx, e); err != nil {
-			return t, err
-		}
-	}
-	if len(t.rules) == 0 {
-		t.state = st
-		return t, nil // nothing will act: skip the member queries
-	}
-	ms, err := r.memberState(ctx, t, loc)
-	if err != nil {
-		return t, err
 	}
 	st.Member = ms
-	if st.Cooldowns, err = r.cooldowns(ctx, e.TenantID, e.GroupID); err != nil {
-		return t, err
-	}
-	t.state = st
-	return t, nil
-}
-
-func (r *Runner) memberState(ctx context.Context, t turn, loc *time.Location) (bot.MemberState, error) {
-	var ms bot.MemberState
-	tenantID, memberID, groupID := t.e.TenantID, t.member.ID, t.e.GroupID
-	gm, err := r.Community.Membership(ctx, tenantID, groupID, memberID)
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return ms, err
-	}
-	ms.JoinedAt = gm.JoinedAt
-	if ms.Balance, err = r.Loyalty.Balance(ctx, tenantID, memberID); err != nil {
-		return ms, err
-	}
-	if ms.LastCheckInDay, ms.Streak, err = r.Loyalty.LastCheckIn(ctx, r.DB.R, tenantID, memberID); err != nil {
-		return ms, err
-	}
-	dayStart := startOfDay(t.e.At, loc)
-	if err := r.DB.R.QueryRowContext(ctx, `SELECT COALESCE(SUM(delta), 0) FROM points_ledger
-		WHERE tenant_id = $1 AND member_id = $2 AND kind = 'discussion' AND at >= $3`,
-		tenantID, memberID, store.Millis(dayStart)).Scan(&ms.DiscussionToday); err != nil {
-		return ms, err
-	}
-	// Earlier messages of this member in this group in the last ten
-	// minutes (the flood window is at most that long).
-	rows, err := r.DB.R.QueryContext(ctx, `SELECT at FROM events WHERE tenant_id = $1 AND group_id = $2 AND member_id = $3
-		AND type = 'message' AND id < $4 AND at >= $5 ORDER BY id`, tenantID, groupID, memberID, t.e.ID,
-		store.Millis(t.e.At.Add(-10*time.Minute)))
-	if err != nil {
-		return ms, err
-	}
-	for rows.Next() {
-		var at int64
-		rows.Scan(&at)
-		ms.RecentMessages = append(ms.RecentMessages, store.Time(at))
-	}
-	rows.Close()
-	if ms.Warns, ms.Mutes, ms.MutedUntil, err = r.moderationState(ctx, tenantID, groupID, memberID); err != nil {
-		return ms, err
-	}
-	return ms, rows.Err()
-}
-
-// activities returns the group's open polls and prompts in the core's terms.
-func (r *Runner) activities(ctx context.Context, e event.Event) ([]bot.Activity, error) {
-	if r.Polls == nil {
-		return nil, nil
-	}
-	open, err := r.Polls.OpenIn(ctx, r.DB.R, e.TenantID, e.GroupID, e.At)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]bot.Activity, 0, len(open))
-	for _, p := range open {
-		out = append(out, bot.Activity{ID: p.ID, Prompt: p.Kind == poll.KindPrompt, Options: len(p.Options), Tag: p.Tag,
-			Points: p.Points, PersonaID: p.PersonaID, ClosesAt: p.ClosesAt})
-	}
-	return out, nil
+	return st, nil
 }
 
 func startOfDay(t time.Time, loc *time.Location) time.Time {
 	l := t.In(loc)
 	return time.Date(l.Year(), l.Month(), l.Day(), 0, 0, 0, 0, loc)
-}
-
-func (r *Runner) cooldowns(ctx context.Context, tenantID, groupID int64) (map[string]time.Time, error) {
-	rows, err := r.DB.R.QueryContext(ctx, `SELECT key, at FROM bot_cooldowns WHERE tenant_id = $1 AND group_id = $2`, tenantID, groupID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := map[string]time.Time{}
-	for rows.Next() {
-		var k string
-		var at int64
-		if err := rows.Scan(&k, &at); err != nil {
-			return nil, err
-		}
-		out[k] = store.Time(at)
-	}
-	return out, rows.Err()
 }

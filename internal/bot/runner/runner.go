@@ -107,8 +107,12 @@ func (r *Runner) Run(ctx context.Context) error {
 
 const leadKey = 7_270_119
 
-// RunOnce processes the events after the cursor, each in its own
-// transaction with the cursor's advance, and returns how many it read.
+// RunOnce processes the events after the cursor and returns how many it
+// read. They are acted on in one transaction with the cursor's advance
+// past them all: a transaction per event would cost a commit (an fsync on
+// PostgreSQL) and a dozen reads per event. If that fails, the batch is
+// rolled back and redone one event per transaction, so that one failing
+// event is skipped without holding up or losing the others.
 func (r *Runner) RunOnce(ctx context.Context) (int, error) {
 	cursor, err := r.cursor(ctx)
 	if err != nil {
@@ -127,8 +131,21 @@ func (r *Runner) RunOnce(ctx context.Context) (int, error) {
 			r.Logger.Error("bot: wish reminders", "err", err)
 		}
 	}
-	for _, e := range evs {
-		if err := r.process(ctx, e); err != nil {
+	if len(evs) == 0 {
+		return 0, nil
+	}
+	if len(evs) > 1 {
+		err := r.process(ctx, evs)
+		if err == nil {
+			return len(evs), nil
+		}
+		if ctx.Err() != nil {
+			return 0, nil
+		}
+		r.Logger.Warn("bot: batch failed; acting on its events one at a time", "events", len(evs), "err", err)
+	}
+	for i, e := range evs {
+		if err := r.process(ctx, evs[i:i+1]); err != nil {
 			if ctx.Err() != nil {
 				return 0, nil
 			}

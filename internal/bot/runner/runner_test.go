@@ -1,10 +1,15 @@
 package runner_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"log/slog"
+	"reflect"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -27,9 +32,29 @@ type rig struct {
 	db      *store.DB
 	log     *event.Log
 	r       *runner.Runner
+	logs    *logBuffer // what the runner logged
 	tenant  int64
 	group   int64
 	members []int64
+}
+
+// logBuffer collects log lines; the runner logs from one goroutine, the
+// test reads after it returned, but the race detector deserves a lock.
+type logBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 // newRig builds a brand with one group, n members in it, and the rules
@@ -70,8 +95,9 @@ func newRig(t testing.TB, db *store.DB, n int, rules func(persona int64) []bot.R
 	}
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	ob := outbox.New(db, channel.NewRegistry(webchat.New(log)), quiet)
+	rg.logs = &logBuffer{}
 	rg.r = runner.New(runner.Deps{DB: db, Log: log, Store: st, Tenants: tenant.NewService(db), Members: ms, Community: cs,
-		Loyalty: loyalty.NewService(db, log), Outbox: ob, Catalog: i18n.MustLoad(), Logger: quiet})
+		Loyalty: loyalty.NewService(db, log), Outbox: ob, Catalog: i18n.MustLoad(), Logger: slog.New(slog.NewTextHandler(rg.logs, nil))})
 	if err := rg.r.Init(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -286,6 +312,195 @@ func TestWishReminders(t *testing.T) {
 			if n := reminders(); n != c.want {
 				t.Fatalf("at %s: %d reminders, want %d", c.at.Format("15:04"), n, c.want)
 			}
+		}
+	})
+}
+
+var sourceIDs atomic.Int64
+
+// sayAll appends messages (member index, text) as one batch of the log,
+// all at the instant at, so two rigs see the very same events.
+func (rg rig) sayAll(t testing.TB, at time.Time, msgs ...any) {
+	t.Helper()
+	var evs []event.Event
+	for i := 0; i < len(msgs); i += 2 {
+		m := rg.members[msgs[i].(int)]
+		evs = append(evs, event.Event{TenantID: rg.tenant, Type: event.Message, Source: event.SourceWeb, SourceID: fmt.Sprintf("s%d", sourceIDs.Add(1)),
+			MemberID: m, GroupID: rg.group, At: at, Data: event.MustData(event.MessageData{Text: msgs[i+1].(string), SenderName: "m"})})
+	}
+	if _, err := rg.log.AppendBatch(context.Background(), evs); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// strings returns the rows of a one-column query, in order.
+func column(t testing.TB, db *store.DB, q string, args ...any) []string {
+	t.Helper()
+	rows, err := db.R.Query(q, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// noBatchFailure fails the test if a batch was redone event by event.
+func (rg rig) noBatchFailure(t testing.TB) {
+	t.Helper()
+	if l := rg.logs.String(); strings.Contains(l, "failed") {
+		t.Fatalf("the runner logged a failure:\n%s", l)
+	}
+}
+
+// Later events of a batch see what earlier ones did: the same member's
+// second check-in in the batch is told it is done, and discussion points
+// stop exactly at the daily cap however many messages the batch holds.
+func TestBatchSeesItsOwnEffects(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		t.Parallel()
+		rg := newRig(t, db, 2, checkInRules) // discussion: 1 point a message, 3 a day
+		now := time.Now()
+		rg.sayAll(t, now, 0, "rose", 0, "rose", 1, "hello one", 1, "hello two", 1, "hello three", 1, "hello four", 1, "hello five", 0, "积分")
+		if n := rg.drain(t); n != 8 {
+			t.Fatalf("read %d events, want 8", n)
+		}
+		rg.noBatchFailure(t)
+		if n := count(t, db, `SELECT COUNT(*) FROM checkins WHERE tenant_id = $1`, rg.tenant); n != 1 {
+			t.Fatalf("%d check-ins, want 1", n)
+		}
+		m1 := rg.members[1]
+		if n := count(t, db, `SELECT COALESCE(SUM(delta), 0) FROM points_ledger WHERE tenant_id = $1 AND member_id = $2 AND kind = 'discussion'`, rg.tenant, m1); n != 3 {
+			t.Fatalf("%d discussion points, want the cap of 3", n)
+		}
+		got := column(t, db, `SELECT body FROM outbox WHERE tenant_id = $1 ORDER BY id`, rg.tenant)
+		want := []string{
+			"m0 checked in! Day 1 in a row, +5 points, 5 in total.",
+			"m0, you have already checked in today.",
+			"m0, you have 5 points.",
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("replies:\n got %q\nwant %q", got, want)
+		}
+		// A next batch on the same day goes on from where this one left.
+		rg.sayAll(t, now, 1, "hello six", 0, "rose")
+		rg.drain(t)
+		if n := count(t, db, `SELECT COALESCE(SUM(delta), 0) FROM points_ledger WHERE tenant_id = $1 AND member_id = $2 AND kind = 'discussion'`, rg.tenant, m1); n != 3 {
+			t.Fatalf("%d discussion points after another batch, want 3", n)
+		}
+		if n := count(t, db, `SELECT COUNT(*) FROM outbox WHERE tenant_id = $1`, rg.tenant); n != 4 {
+			t.Fatalf("%d replies, want 4", n)
+		}
+	})
+}
+
+// A batch acts exactly as the same events one at a time: warnings that
+// escalate to a mute, a muted member hidden, flooding, cooldowns, the cap,
+// check-ins, balances and the leaderboard all come out the same.
+func TestBatchEqualsOneByOne(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		t.Parallel()
+		rules := func(p int64) []bot.Rule {
+			return append(checkInRules(p),
+				bot.Rule{Kind: bot.KindModeration, PersonaID: p, Enabled: true, Moderation: &bot.ModerationConfig{FloodCount: 4, FloodSeconds: 10,
+					BannedWords: []string{"代购"}, MuteMinutes: 30, WarnsBeforeMute: 1}},
+				bot.Rule{Kind: bot.KindKeyword, PersonaID: p, Enabled: true, Keyword: &bot.KeywordConfig{Mode: bot.MatchContains, Pattern: "发货",
+					Reply: "{name} 48h", CooldownSeconds: 60}},
+				bot.Rule{Kind: bot.KindWishlist, PersonaID: p, Enabled: true, Wishlist: &bot.WishlistConfig{}},
+			)
+		}
+		batched := newRig(t, db, 4, rules)
+		single := newRig(t, storetest.Open(t, db.Dialect), 4, rules)
+		single.r.Batch = 1
+		msgs := []any{
+			0, "代购 便宜", 0, "hello there", 0, "代购 again", 0, "still here", // warn, mute, hidden
+			1, "rose", 1, "rose", 1, "积分", 1, "排行",
+			2, "发货了吗", 3, "什么时候发货", 2, "发货呢",
+			3, "a a", 3, "b b", 3, "c c", 3, "d d", 3, "e e", 3, "f f", // discussion cap, then flooding
+			2, "心愿 粉底液", 2, "积分", 1, "排行",
+		}
+		at := time.Now()
+		for _, rg := range []rig{batched, single} {
+			rg.sayAll(t, at, msgs...)
+			rg.drain(t)
+			rg.noBatchFailure(t)
+		}
+		for _, q := range []string{
+			`SELECT body FROM outbox WHERE tenant_id = $1 ORDER BY id`,
+			`SELECT kind || ' ' || delta || ' ' || balance_after FROM points_ledger WHERE tenant_id = $1 ORDER BY id`,
+			`SELECT action || ' ' || reason FROM moderation_actions WHERE tenant_id = $1 ORDER BY id`,
+			`SELECT day || ' ' || streak FROM checkins WHERE tenant_id = $1 ORDER BY member_id`,
+			`SELECT key FROM bot_cooldowns WHERE tenant_id = $1 ORDER BY key`,
+		} {
+			b, s := column(t, batched.db, q, batched.tenant), column(t, single.db, q, single.tenant)
+			if !reflect.DeepEqual(b, s) {
+				t.Errorf("%s\nbatched:    %q\none by one: %q", q, b, s)
+			}
+		}
+		if n := count(t, db, `SELECT COUNT(*) FROM moderation_actions WHERE tenant_id = $1 AND action = 'mute'`, batched.tenant); n == 0 {
+			t.Error("the case did not reach a mute: it tests less than it says")
+		}
+		if n := count(t, db, `SELECT COUNT(*) FROM moderation_actions WHERE tenant_id = $1 AND reason = 'flood'`, batched.tenant); n == 0 {
+			t.Error("the case did not flood: it tests less than it says")
+		}
+	})
+}
+
+// An event whose actions fail rolls its batch back; the batch is redone
+// one event per transaction, so the others are applied once, the failing
+// one is skipped and logged, and the cursor moves past them all.
+func TestPoisonEventInBatch(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		t.Parallel()
+		rg := newRig(t, db, 3, func(p int64) []bot.Rule {
+			return append(checkInRules(p), bot.Rule{Kind: bot.KindWishlist, PersonaID: p, Enabled: true, Wishlist: &bot.WishlistConfig{}})
+		})
+		// The database refuses one wish: an error the runner cannot foresee.
+		poison := []string{`CREATE TRIGGER poison BEFORE INSERT ON wishes WHEN NEW.text LIKE '%poison%' BEGIN SELECT RAISE(ABORT, 'poisoned'); END`}
+		if db.Dialect == store.Postgres {
+			poison = []string{
+				`CREATE FUNCTION poison() RETURNS trigger AS $$ BEGIN IF NEW.text LIKE '%poison%' THEN RAISE EXCEPTION 'poisoned'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql`,
+				`CREATE TRIGGER poison BEFORE INSERT ON wishes FOR EACH ROW EXECUTE FUNCTION poison()`,
+			}
+		}
+		for _, q := range poison {
+			if _, err := db.W.Exec(q); err != nil {
+				t.Fatal(err)
+			}
+		}
+		rg.sayAll(t, time.Now(), 0, "hello there", 1, "心愿 poison", 2, "rose", 0, "hello again", 1, "心愿 lipstick")
+		if n := rg.drain(t); n != 5 {
+			t.Fatalf("read %d events, want 5", n)
+		}
+		logs := rg.logs.String()
+		if strings.Count(logs, "batch failed") != 1 || strings.Count(logs, "event failed; skipped") != 1 {
+			t.Fatalf("want one failed batch and one skipped event in the log:\n%s", logs)
+		}
+		if got := column(t, db, `SELECT text FROM wishes WHERE tenant_id = $1`, rg.tenant); !reflect.DeepEqual(got, []string{"lipstick"}) {
+			t.Fatalf("wishes %q", got)
+		}
+		if n := count(t, db, `SELECT COUNT(*) FROM points_ledger WHERE tenant_id = $1 AND kind = 'discussion'`, rg.tenant); n != 2 {
+			t.Fatalf("%d discussion entries, want 2", n)
+		}
+		if n := count(t, db, `SELECT COUNT(*) FROM checkins WHERE tenant_id = $1`, rg.tenant); n != 1 {
+			t.Fatalf("%d check-ins, want 1", n)
+		}
+		if n := count(t, db, `SELECT COUNT(*) FROM outbox WHERE tenant_id = $1`, rg.tenant); n != 2 { // check-in, lipstick wish
+			t.Fatalf("%d replies, want 2", n)
+		}
+		last := count(t, db, `SELECT MAX(id) FROM events WHERE type = 'message'`)
+		if c := count(t, db, `SELECT last_event_id FROM bot_cursor`); c != last {
+			t.Fatalf("cursor at %d, want %d (past the batch)", c, last)
+		}
+		if n := rg.drain(t); n != 0 {
+			t.Fatalf("a second pass read %d events", n)
 		}
 	})
 }
