@@ -214,6 +214,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	g.Go(func() error { return a.Web.Run(gctx) })
 	g.Go(func() error { return a.Runner.Run(gctx) })
 	g.Go(func() error { return a.pruneSessions(gctx) })
+	g.Go(func() error { return a.pollers(gctx) })
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()

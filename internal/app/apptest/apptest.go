@@ -37,13 +37,13 @@ type Env struct {
 }
 
 // Start runs liveloop on a fresh database of the engine until the test ends.
-func Start(t testing.TB, d store.Dialect) *Env {
+func Start(t testing.TB, d store.Dialect, opts ...func(*config.Config)) *Env {
 	t.Helper()
-	return StartDSN(t, storetest.DSN(t, d))
+	return StartDSN(t, storetest.DSN(t, d), opts...)
 }
 
 // StartDSN runs liveloop on the given database until the test ends.
-func StartDSN(t testing.TB, dsn string) *Env {
+func StartDSN(t testing.TB, dsn string, opts ...func(*config.Config)) *Env {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -54,6 +54,12 @@ func StartDSN(t testing.TB, dsn string) *Env {
 	cfg.DB = dsn
 	cfg.BaseURL = "http://" + ln.Addr().String()
 	cfg.ShutdownTimeout = 5 * time.Second
+	// Both engines can store channel secrets (SQLite would otherwise keep
+	// a key file beside its temporary database).
+	cfg.EncryptionKey = "apptest-encryption-key-0123456789abcdef"
+	for _, o := range opts {
+		o(&cfg)
+	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))

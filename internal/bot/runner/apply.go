@@ -76,8 +76,14 @@ func (r *Runner) say(ctx context.Context, tx *store.Tx, t *turn, personaID int64
 	if !ok {
 		p = bot.Persona{Name: r.t(t, "bot.default_persona")}
 	}
-	_, _, err := r.Outbox.EnqueueTx(ctx, tx, outbox.Item{TenantID: t.tenant.ID, Channel: t.group.Channel, GroupID: t.group.ID,
-		SenderName: p.Name, PersonaID: p.ID, SenderAvatar: p.AvatarURL, Body: text, IdemKey: key, NextAttemptAt: at})
+	it := outbox.Item{TenantID: t.tenant.ID, Channel: t.group.Channel, GroupID: t.group.ID,
+		SenderName: p.Name, PersonaID: p.ID, SenderAvatar: p.AvatarURL, Body: text, IdemKey: key, NextAttemptAt: at}
+	if at.IsZero() {
+		// An answer sent now may use the event's reply token; a delayed
+		// one (a debounced welcome) would find it expired.
+		it.ReplyToken, t.replyToken = t.replyToken, ""
+	}
+	_, _, err := r.Outbox.EnqueueTx(ctx, tx, it)
 	return err
 }
 

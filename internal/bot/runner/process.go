@@ -29,6 +29,11 @@ type turn struct {
 	gs *groupState // the group's state in the batch
 	p  *person     // the member's state in the batch
 	gm *inGroup    // the member's state in the group; nil when no rule acts there
+
+	// replyToken is the platform's token for answering the event (LINE):
+	// free where a push costs quota. The first message to the group takes
+	// it (a token answers once).
+	replyToken string
 }
 
 // process evaluates a batch of events in order and applies their actions
@@ -72,6 +77,7 @@ func (r *Runner) step(ctx context.Context, b *batch, e event.Event) error {
 			return nil
 		}
 		in.Kind, in.Text, in.IsStaff = bot.InputMessage, d.Text, e.StaffID != 0
+		t.replyToken = d.ReplyToken
 	}
 	st, err := r.state(ctx, &t)
 	if err != nil {

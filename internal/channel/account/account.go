@@ -326,3 +326,33 @@ type WebhookSetter interface {
 
 // HookPath is the path of an account's webhook on this liveloop.
 func (a Account) HookPath() string { return "/hooks/" + a.Kind + "/" + a.HookKey }
+
+// Poller is implemented by adapters that can fetch updates themselves
+// (Telegram's getUpdates), for accounts without a public webhook URL.
+type Poller interface {
+	Poll(ctx context.Context, offset int64, timeout time.Duration) ([]channel.Inbound, int64, error)
+}
+
+// Polling returns every account (of all tenants) that receives by polling.
+func (m *Manager) Polling(ctx context.Context) ([]Account, error) {
+	rows, err := m.db.R.QueryContext(ctx, `SELECT `+cols+` FROM channel_accounts WHERE mode = 'polling' AND deleted_at = 0 ORDER BY id`)
+	if err != nil {
+		return nil, err
+	}
+	return store.Collect(rows, scan)
+}
+
+// Offset is where an account's polling resumes.
+func (m *Manager) Offset(ctx context.Context, id int64) (int64, error) {
+	var off int64
+	err := m.db.R.QueryRowContext(ctx, `SELECT poll_offset FROM channel_accounts WHERE id = $1`, id).Scan(&off)
+	return off, err
+}
+
+// SetOffset records how far polling got, after the updates before it are
+// stored (so a crash repeats updates, which are stored once, rather than
+// losing them).
+func (m *Manager) SetOffset(ctx context.Context, id, offset int64) error {
+	_, err := m.db.W.ExecContext(ctx, `UPDATE channel_accounts SET poll_offset = $2 WHERE id = $1 AND poll_offset < $2`, id, offset)
+	return err
+}

@@ -1,0 +1,151 @@
+package conformance
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/liveloop/liveloop/internal/app/apptest"
+	"github.com/liveloop/liveloop/internal/channel/account"
+	"github.com/liveloop/liveloop/internal/channel/telegram/telegramtest"
+	"github.com/liveloop/liveloop/internal/config"
+	"github.com/liveloop/liveloop/internal/store"
+)
+
+const tgToken = "7000000001:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
+
+// tgDriver drives liveloop as Telegram does: webhook deliveries with the
+// secret token, and a fake Bot API that receives the sends.
+type tgDriver struct {
+	br     *brand
+	fake   *telegramtest.Server
+	acc    account.Account
+	hook   string
+	secret string
+	chat   telegramtest.Chat
+	ids    map[string]int64
+	users  map[string]telegramtest.User
+}
+
+func newTelegram(t *testing.T, d store.Dialect) (*brand, *tgDriver) {
+	fake := telegramtest.New(t, tgToken)
+	e := apptest.Start(t, d, func(c *config.Config) { c.TelegramAPIURL = fake.URL() })
+	br := newBrand(t, e, "tg")
+	r := br.op.PostForm("/console/channels", url.Values{"kind": {"telegram"}, "name": {"花漾小助手"}, "token": {tgToken},
+		"persona": {fmt.Sprint(br.persona)}, "mode": {"webhook"}})
+	if r.Status != http.StatusSeeOther {
+		t.Fatalf("connect: %d %.300s", r.Status, r.Body)
+	}
+	accs, err := e.App.Accounts.List(context.Background(), br.b.Tenant.ID)
+	if err != nil || len(accs) != 1 {
+		t.Fatalf("accounts %v %v", accs, err)
+	}
+	sec, err := e.App.Accounts.Secrets(context.Background(), accs[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := br.op.Get("/console/channels")
+	if !strings.Contains(page.Body, accs[0].HookPath()) || strings.Contains(page.Body, tgToken) || strings.Contains(page.Body, sec["webhook_secret"]) {
+		t.Fatalf("channels page: webhook URL missing or a secret shown")
+	}
+	if !strings.Contains(page.Body, "ok: @") {
+		t.Fatalf("the connection check did not reach the fake: %.2000s", page.Body)
+	}
+	return br, &tgDriver{br: br, fake: fake, acc: accs[0], hook: e.URL + accs[0].HookPath(), secret: sec["webhook_secret"],
+		chat: telegramtest.Chat{ID: -1001234567890, Type: "supergroup", Title: "花漾护肤群"}, ids: map[string]int64{}, users: map[string]telegramtest.User{}}
+}
+
+func (d *tgDriver) updateID(id string) int64 {
+	if n, ok := d.ids[id]; ok {
+		return n
+	}
+	n := int64(1000 + len(d.ids))
+	d.ids[id] = n
+	return n
+}
+
+func (d *tgDriver) user(name string) telegramtest.User {
+	if u, ok := d.users[name]; ok {
+		return u
+	}
+	u := telegramtest.User{ID: 5_000_000_000 + int64(len(d.users)), FirstName: name}
+	d.users[name] = u
+	return u
+}
+
+func (d *tgDriver) post(t *testing.T, secret string, body []byte) int {
+	t.Helper()
+	resp, err := http.DefaultClient.Do(telegramtest.WebhookRequest(d.hook, secret, body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+func (d *tgDriver) Join(t *testing.T, user string) {
+	if st := d.post(t, d.secret, telegramtest.ChatMemberUpdate(d.updateID("join:"+user), d.chat, d.user(user), "left", "member")); st != http.StatusOK {
+		t.Fatalf("join delivery: %d", st)
+	}
+}
+
+func (d *tgDriver) Say(t *testing.T, user, id, text string) int {
+	return d.post(t, d.secret, telegramtest.TextUpdate(d.updateID(id), d.chat, d.user(user), text))
+}
+
+func (d *tgDriver) Press(t *testing.T, user, id, data string) {
+	if st := d.post(t, d.secret, telegramtest.CallbackUpdate(d.updateID(id), d.chat, d.user(user), 1, data)); st != http.StatusOK {
+		t.Fatalf("button delivery: %d", st)
+	}
+}
+
+func (d *tgDriver) Outbound(t *testing.T) []string {
+	var out []string
+	for _, m := range d.fake.Sent() {
+		if m.ChatID == d.chat.ID {
+			out = append(out, m.Text)
+		}
+	}
+	return out
+}
+
+func (d *tgDriver) Forge(t *testing.T, text string) int {
+	body := telegramtest.TextUpdate(d.updateID("forged"), d.chat, d.user("mallory"), text)
+	if st := d.post(t, "", body); st != http.StatusUnauthorized {
+		return st
+	}
+	return d.post(t, "wrong-secret-wrong-secret", body)
+}
+
+func (d *tgDriver) Oversize(t *testing.T) int {
+	return d.post(t, d.secret, telegramtest.TextUpdate(d.updateID("big"), d.chat, d.user("alice"), strings.Repeat("长", 400_000)))
+}
+
+func (d *tgDriver) Group(t *testing.T) int64 {
+	g, err := d.br.e.App.Community.GroupByExternal(context.Background(), d.br.e.App.DB.R, d.br.b.Tenant.ID, d.acc.Channel(), fmt.Sprint(d.chat.ID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g.ID
+}
+
+func TestTelegram(t *testing.T) {
+	each(t, func(t *testing.T, dialect store.Dialect) {
+		br, d := newTelegram(t, dialect)
+		run(t, br, d)
+		// Poll buttons reach Telegram as an inline keyboard.
+		var buttons int
+		for _, m := range d.fake.Sent() {
+			buttons += len(m.Buttons)
+		}
+		if buttons != 2 {
+			t.Fatalf("%d inline buttons sent, want the poll's 2", buttons)
+		}
+		if v := d.fake.Violations(); v != 0 {
+			t.Fatalf("%d rate-limit violations", v)
+		}
+	})
+}
