@@ -8,6 +8,7 @@ package conformance
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -169,5 +170,51 @@ func each(t *testing.T, fn func(t *testing.T, d store.Dialect)) {
 			t.Parallel()
 			fn(t, d)
 		})
+	}
+}
+
+// post sends a staff message to the group through the console (and so the
+// outbox); it returns the outbox row's id.
+func (br *brand) post(t *testing.T, group int64, clientID, text string) int64 {
+	t.Helper()
+	r := br.op.PostJSON(fmt.Sprintf("/console/groups/%d/messages", group), fmt.Sprintf(`{"client_id":%q,"text":%q}`, clientID, text))
+	if r.Status != http.StatusAccepted {
+		t.Fatalf("staff post: %d %.300s", r.Status, r.Body)
+	}
+	var res struct {
+		OutboxID int64 `json:"outbox_id"`
+	}
+	json.Unmarshal([]byte(r.Body), &res)
+	return res.OutboxID
+}
+
+// outboxState waits until the row leaves pending/sending and returns its
+// final state and error.
+func (br *brand) outboxState(t *testing.T, id int64) (string, string) {
+	t.Helper()
+	var state, lastErr string
+	eventually(t, "outbox row settled", func() bool {
+		br.e.App.DB.R.QueryRowContext(context.Background(), `SELECT state, last_error FROM outbox WHERE id = $1`, id).Scan(&state, &lastErr)
+		return state == "sent" || state == "failed" || state == "unknown"
+	})
+	return state, lastErr
+}
+
+// unreachable checks the contract for a chat the bot was removed from:
+// the send fails (not retried forever), the group is marked unreachable,
+// and the next send fails at once without calling the platform.
+func unreachable(t *testing.T, br *brand, group int64, calls func() int) {
+	t.Helper()
+	state, _ := br.outboxState(t, br.post(t, group, "after-kick-1", "还在吗？"))
+	if state != "failed" {
+		t.Fatalf("send to a chat the bot left: %s, want failed", state)
+	}
+	if n := br.count(t, `SELECT COUNT(*) FROM community_groups WHERE id = $1 AND unreachable_at > 0`, group); n != 1 {
+		t.Fatal("the group is not marked unreachable")
+	}
+	before := calls()
+	state, lastErr := br.outboxState(t, br.post(t, group, "after-kick-2", "还在吗？"))
+	if state != "failed" || !strings.Contains(lastErr, "no longer in") || calls() != before {
+		t.Fatalf("second send: %s %q, platform calls %d → %d", state, lastErr, before, calls())
 	}
 }

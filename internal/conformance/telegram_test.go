@@ -147,5 +147,8 @@ func TestTelegram(t *testing.T) {
 		if v := d.fake.Violations(); v != 0 {
 			t.Fatalf("%d rate-limit violations", v)
 		}
+		// The bot is kicked: the group becomes unreachable.
+		d.fake.Kick(d.chat.ID)
+		unreachable(t, br, d.Group(t), func() int { return len(d.fake.Calls("sendMessage")) })
 	})
 }

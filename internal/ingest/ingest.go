@@ -283,3 +283,46 @@ func displayName(u channel.User) string {
 	}
 	return ""
 }
+
+// FillNames asks the platform for the display names of users it delivered
+// without one (LINE) and seen here for the first time — before the
+// delivery's transaction, never inside it. A few users per delivery, a few
+// seconds in all; a failed lookup leaves the name empty (the member's
+// name can be set later), it never fails the delivery.
+func (in *Ingester) FillNames(ctx context.Context, a account.Account, p account.Profiler, evs []channel.Inbound) {
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	names := map[string]string{}
+	lookups := 0
+	fill := func(chat string, u *channel.User) {
+		if u.ID == "" || u.Name != "" {
+			return
+		}
+		if n, ok := names[u.ID]; ok {
+			u.Name = n
+			return
+		}
+		if lookups >= 10 || ctx.Err() != nil {
+			return
+		}
+		if _, err := in.Members.ByIdentity(ctx, a.TenantID, IdentityChannel(a), u.ID); err == nil {
+			names[u.ID] = "" // known: keep the member's name
+			return
+		}
+		lookups++
+		got, err := p.Profile(ctx, chat, u.ID)
+		if err != nil {
+			in.Logger.Warn("ingest: profile lookup failed", "channel", a.Channel(), "err", err)
+			names[u.ID] = ""
+			return
+		}
+		names[u.ID], u.Name = got.Name, got.Name
+	}
+	for i := range evs {
+		chat := evs[i].Chat // in a 1:1 chat, the user's own id
+		fill(chat, &evs[i].User)
+		for j := range evs[i].Users {
+			fill(chat, &evs[i].Users[j])
+		}
+	}
+}

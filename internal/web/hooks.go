@@ -78,6 +78,9 @@ func (s *Server) webhook(w http.ResponseWriter, r *http.Request) {
 		result(http.StatusBadRequest, "malformed")
 		return
 	}
+	if p, ok := account.Unwrap(ch).(account.Profiler); ok {
+		s.Ingest.FillNames(r.Context(), a, p, evs)
+	}
 	res, err := s.Ingest.Deliver(r.Context(), a, evs)
 	if err != nil {
 		s.Logger.Error("webhook: store", "channel", a.Channel(), "err", err)

@@ -327,6 +327,12 @@ type WebhookSetter interface {
 // HookPath is the path of an account's webhook on this liveloop.
 func (a Account) HookPath() string { return "/hooks/" + a.Kind + "/" + a.HookKey }
 
+// Profiler is implemented by adapters whose webhooks carry no display
+// names (LINE): liveloop asks for the name of a user it sees first.
+type Profiler interface {
+	Profile(ctx context.Context, chat, user string) (channel.User, error)
+}
+
 // Poller is implemented by adapters that can fetch updates themselves
 // (Telegram's getUpdates), for accounts without a public webhook URL.
 type Poller interface {
