@@ -98,6 +98,7 @@ func (a *App) poll(ctx context.Context, acc account.Account) {
 				fail(err)
 				continue // the offset stays: the updates come again
 			}
+			account.AnswerButtons(ch, evs, a.Logger)
 		}
 		if next > offset {
 			if err := a.Accounts.SetOffset(ctx, acc.ID, next); err != nil {

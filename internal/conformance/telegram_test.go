@@ -144,6 +144,8 @@ func TestTelegram(t *testing.T) {
 		if buttons != 2 {
 			t.Fatalf("%d inline buttons sent, want the poll's 2", buttons)
 		}
+		// The button press was answered (Telegram stops the spinner).
+		eventually(t, "answerCallbackQuery", func() bool { return len(d.fake.Calls("answerCallbackQuery")) > 0 })
 		if v := d.fake.Violations(); v != 0 {
 			t.Fatalf("%d rate-limit violations", v)
 		}
@@ -151,4 +153,58 @@ func TestTelegram(t *testing.T) {
 		d.fake.Kick(d.chat.ID)
 		unreachable(t, br, d.Group(t), func() int { return len(d.fake.Calls("sendMessage")) })
 	})
+}
+
+// Bad deliveries each get a clear status and a metric, and store nothing;
+// a chat liveloop has not seen becomes a group, not a lost event.
+func TestWebhookBadInput(t *testing.T) {
+	br, d := newTelegram(t, store.SQLite)
+	count := func() int { return br.count(t, `SELECT COUNT(*) FROM events WHERE tenant_id = $1`, br.b.Tenant.ID) }
+	before := count()
+	send := func(url, contentType string, body []byte) int {
+		req := telegramtest.WebhookRequest(url, d.secret, body)
+		req.Header.Set("Content-Type", contentType)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	good := telegramtest.TextUpdate(1, d.chat, d.user("alice"), "你好")
+	for _, c := range []struct {
+		name, url, ct string
+		body          []byte
+		want          int
+	}{
+		{"unknown account", br.e.URL + "/hooks/telegram/" + strings.Repeat("a", 32), "application/json", good, http.StatusNotFound},
+		{"unknown platform", br.e.URL + "/hooks/myspace/" + d.acc.HookKey, "application/json", good, http.StatusNotFound},
+		{"wrong content type", d.hook, "text/plain", good, http.StatusUnsupportedMediaType},
+		{"malformed JSON", d.hook, "application/json", []byte(`{"update_id": 5, "message": {`), http.StatusBadRequest},
+		{"not an update", d.hook, "application/json", []byte(`[1,2,3]`), http.StatusBadRequest},
+	} {
+		if got := send(c.url, c.ct, c.body); got != c.want {
+			t.Errorf("%s: %d, want %d", c.name, got, c.want)
+		}
+	}
+	if n := count(); n != before {
+		t.Fatalf("refused deliveries stored %d events", n-before)
+	}
+	// A chat never seen: stored, as a new group.
+	other := telegramtest.Chat{ID: -1009876543210, Type: "supergroup", Title: "新群"}
+	if st := d.post(t, d.secret, telegramtest.TextUpdate(2, other, d.user("bob"), "新群第一条")); st != http.StatusOK {
+		t.Fatalf("unknown chat: %d", st)
+	}
+	if n := br.count(t, `SELECT COUNT(*) FROM community_groups WHERE tenant_id = $1 AND external_id = $2 AND name = '新群'`, br.b.Tenant.ID, "-1009876543210"); n != 1 {
+		t.Fatal("the new chat did not become a group")
+	}
+	m := br.e.Client().Get("/metrics").Body
+	for _, want := range []string{`liveloop_webhook_deliveries_total{kind="telegram",outcome="bad_content_type"} 1`,
+		`liveloop_webhook_deliveries_total{kind="telegram",outcome="malformed"} 2`,
+		`liveloop_webhook_deliveries_total{kind="telegram",outcome="unknown_account"} 1`,
+		`liveloop_webhook_events_total{kind="telegram",result="stored"} 1`} {
+		if !strings.Contains(m, want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
 }

@@ -18,8 +18,12 @@ import (
 // Nothing of a refused delivery is stored, and its body is never logged.
 func (s *Server) webhook(w http.ResponseWriter, r *http.Request) {
 	kind := r.PathValue("kind")
+	label := kind // a metric label from the path only when it is a known platform
+	if _, _, ok := account.ParseChannelName(kind + "/1"); !ok {
+		label = "unknown"
+	}
 	result := func(status int, outcome string) {
-		s.metrics.webhooks.WithLabelValues(kind, outcome).Inc()
+		s.metrics.webhooks.WithLabelValues(label, outcome).Inc()
 		w.WriteHeader(status)
 	}
 	if s.Accounts == nil || s.Ingest == nil {
@@ -87,6 +91,7 @@ func (s *Server) webhook(w http.ResponseWriter, r *http.Request) {
 		result(http.StatusInternalServerError, "error")
 		return
 	}
+	account.AnswerButtons(ch, evs, s.Logger)
 	s.metrics.webhookEvents.WithLabelValues(kind, "stored").Add(float64(res.Stored))
 	s.metrics.webhookEvents.WithLabelValues(kind, "duplicate").Add(float64(res.Duplicates))
 	s.metrics.webhookEvents.WithLabelValues(kind, "ignored").Add(float64(res.Ignored))

@@ -362,3 +362,30 @@ func (m *Manager) SetOffset(ctx context.Context, id, offset int64) error {
 	_, err := m.db.W.ExecContext(ctx, `UPDATE channel_accounts SET poll_offset = $2 WHERE id = $1 AND poll_offset < $2`, id, offset)
 	return err
 }
+
+// CallbackAnswerer is implemented by adapters whose platform waits for
+// an answer to a button press (Telegram shows a spinner until then).
+type CallbackAnswerer interface {
+	AnswerCallback(ctx context.Context, callbackID, text string) error
+}
+
+// AnswerButtons acknowledges the button presses of a stored delivery,
+// in the background and best effort: the vote is already stored.
+func AnswerButtons(ch channel.Channel, evs []channel.Inbound, log *slog.Logger) {
+	a, ok := Unwrap(ch).(CallbackAnswerer)
+	if !ok {
+		return
+	}
+	for _, ev := range evs {
+		if ev.Kind != channel.InboundButton || ev.ReplyToken == "" {
+			continue
+		}
+		go func(id string) {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			if err := a.AnswerCallback(ctx, id, ""); err != nil {
+				log.Warn("account: answering a button press", "channel", ch.Name(), "err", err)
+			}
+		}(ev.ReplyToken)
+	}
+}
