@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/liveloop/liveloop/internal/bot/runner"
+	"github.com/liveloop/liveloop/internal/channel/account"
 	"github.com/liveloop/liveloop/internal/channel/webchat"
 	"github.com/liveloop/liveloop/internal/community"
 	"github.com/liveloop/liveloop/internal/event"
@@ -28,6 +29,7 @@ type Deps struct {
 	Bot       *runner.Store    // optional: personas, rules, wishes
 	Loyalty   *loyalty.Service // optional: rewards, check-ins, points
 	Polls     *poll.Service    // optional: polls and prompts
+	Accounts  *account.Manager // optional: Telegram and LINE accounts (placeholders)
 }
 
 // Result describes the demo brand.

@@ -5,10 +5,13 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"testing"
 	"time"
 
 	"github.com/liveloop/liveloop/internal/bot/runner"
+	"github.com/liveloop/liveloop/internal/channel"
+	"github.com/liveloop/liveloop/internal/channel/account"
 	"github.com/liveloop/liveloop/internal/channel/webchat"
 	"github.com/liveloop/liveloop/internal/community"
 	"github.com/liveloop/liveloop/internal/demo"
@@ -16,6 +19,7 @@ import (
 	"github.com/liveloop/liveloop/internal/loyalty"
 	"github.com/liveloop/liveloop/internal/member"
 	"github.com/liveloop/liveloop/internal/poll"
+	"github.com/liveloop/liveloop/internal/secretbox"
 	"github.com/liveloop/liveloop/internal/store"
 	"github.com/liveloop/liveloop/internal/store/storetest"
 	"github.com/liveloop/liveloop/internal/tenant"
@@ -222,6 +226,11 @@ func TestSeedRoutine(t *testing.T) {
 		ctx := context.Background()
 		d := deps(db)
 		d.Bot, d.Loyalty, d.Polls = runner.NewStore(db), loyalty.NewService(db, d.Log), poll.New(db, d.Log)
+		box, _ := secretbox.New([]byte("demo-test-encryption-key-0123456789"))
+		d.Accounts = account.NewManager(db, box, map[string]account.Factory{
+			account.Telegram: func(account.Account, map[string]string) (channel.Channel, error) { return nil, nil },
+			account.LINE:     func(account.Account, map[string]string) (channel.Channel, error) { return nil, nil },
+		}, slog.Default())
 		r, _, err := demo.Seed(ctx, d, 7, now)
 		if err != nil {
 			t.Fatal(err)
@@ -241,6 +250,7 @@ func TestSeedRoutine(t *testing.T) {
 			"entries":       {count(t, db, `SELECT COUNT(*) FROM poll_entries WHERE tenant_id = $1`, tid), 8, 8},
 			"private":       {count(t, db, `SELECT COUNT(*) FROM events WHERE tenant_id = $1 AND type = 'direct_message'`, tid), 4, 4},
 			"questions":     {count(t, db, `SELECT COUNT(*) FROM community_groups WHERE tenant_id = $1 AND join_question <> ''`, tid), 1, 1},
+			"channels":      {count(t, db, `SELECT COUNT(*) FROM channel_accounts WHERE tenant_id = $1 AND status = 'demo' AND last_error LIKE '%cannot connect%'`, tid), 2, 2},
 		} {
 			if c.n < c.lo || c.n > c.hi {
 				t.Errorf("%s: %d, want %d–%d", what, c.n, c.lo, c.hi)

@@ -2,11 +2,13 @@ package demo
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
 	"github.com/liveloop/liveloop/internal/bot"
 	"github.com/liveloop/liveloop/internal/bot/runner"
+	"github.com/liveloop/liveloop/internal/channel/account"
 	"github.com/liveloop/liveloop/internal/loyalty"
 	"github.com/liveloop/liveloop/internal/store"
 )
@@ -70,7 +72,44 @@ func (g *generator) seedRoutine(ctx context.Context) error {
 	if err := g.seedCheckIns(ctx); err != nil {
 		return err
 	}
-	return g.seedActivities(ctx, personas)
+	if err := g.seedActivities(ctx, personas); err != nil {
+		return err
+	}
+	return g.seedChannels(ctx, personas[bot.RoleBot].ID)
+}
+
+// seedChannels connects a Telegram bot and a LINE account with placeholder
+// credentials, so the channels page shows what a connected account looks
+// like — and says plainly that these cannot connect.
+func (g *generator) seedChannels(ctx context.Context, persona int64) error {
+	if g.d.Accounts == nil {
+		return nil
+	}
+	for _, c := range []struct {
+		acc     account.Account
+		secrets map[string]string
+		why     string
+	}{
+		{account.Account{Kind: account.Telegram, Name: "花漾小助手 bot（演示）", Mode: "webhook"},
+			map[string]string{"token": "1000000001:DEMO_placeholder_token_not_a_real_bot"},
+			"demo placeholder token: liveloop cannot connect to Telegram with it — connect a bot with the token @BotFather gives you"},
+		{account.Account{Kind: account.LINE, Name: "花漾美妆 LINE 官方帳號（演示）"},
+			map[string]string{"channel_secret": "demo-placeholder-channel-secret", "access_token": "demo-placeholder-channel-access-token"},
+			"demo placeholder credentials: liveloop cannot connect to LINE with them — paste your channel's secret and access token"},
+	} {
+		c.acc.TenantID, c.acc.PersonaID = g.tenant.ID, persona
+		a, err := g.d.Accounts.Create(ctx, c.acc, c.secrets)
+		if errors.Is(err, account.ErrNoKey) {
+			return nil // PostgreSQL without an encryption key: no accounts
+		}
+		if err != nil {
+			return fmt.Errorf("demo channel %s: %w", c.acc.Kind, err)
+		}
+		if err := g.d.Accounts.SetStatus(ctx, a.ID, "demo", c.why); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // seedCheckIns replays a month of check-ins: a core of regulars who check
