@@ -52,7 +52,7 @@ type brand struct {
 	persona int64
 }
 
-func newBrand(t *testing.T, e *apptest.Env, slug string) *brand {
+func newBrand(t testing.TB, e *apptest.Env, slug string) *brand {
 	b := e.Brand(slug)
 	op := e.Client()
 	op.Login(b)

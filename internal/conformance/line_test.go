@@ -31,7 +31,7 @@ type lineDriver struct {
 	hook string
 }
 
-func newLINE(t *testing.T, d store.Dialect) (*brand, *lineDriver) {
+func newLINE(t testing.TB, d store.Dialect) (*brand, *lineDriver) {
 	fake := linetest.New(t, lineToken, lineSecret)
 	e := apptest.Start(t, d, func(c *config.Config) { c.LINEAPIURL = fake.URL() })
 	br := newBrand(t, e, "line")

@@ -30,7 +30,7 @@ type tgDriver struct {
 	users  map[string]telegramtest.User
 }
 
-func newTelegram(t *testing.T, d store.Dialect) (*brand, *tgDriver) {
+func newTelegram(t testing.TB, d store.Dialect) (*brand, *tgDriver) {
 	fake := telegramtest.New(t, tgToken)
 	e := apptest.Start(t, d, func(c *config.Config) { c.TelegramAPIURL = fake.URL() })
 	br := newBrand(t, e, "tg")

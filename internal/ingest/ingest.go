@@ -59,17 +59,27 @@ func IdentityChannel(a account.Account) string {
 }
 
 // Deliver stores one delivery of account a.
+//
+// Two deliveries that see a new user (or chat) at once both try to create
+// it; the one that loses the unique index is rolled back and tried again,
+// and then finds what the other created.
 func (in *Ingester) Deliver(ctx context.Context, a account.Account, evs []channel.Inbound) (Result, error) {
 	var res Result
-	err := in.DB.InTx(ctx, func(tx *store.Tx) error {
-		res = Result{}
-		for _, ev := range evs {
-			if err := in.one(ctx, tx, a, ev, &res); err != nil {
-				return fmt.Errorf("ingest %s %s %s: %w", a.Channel(), ev.Kind, ev.ID, err)
+	var err error
+	for attempt := 0; attempt < 3; attempt++ {
+		err = in.DB.InTx(ctx, func(tx *store.Tx) error {
+			res = Result{}
+			for _, ev := range evs {
+				if err := in.one(ctx, tx, a, ev, &res); err != nil {
+					return fmt.Errorf("ingest %s %s %s: %w", a.Channel(), ev.Kind, ev.ID, err)
+				}
 			}
+			return nil
+		})
+		if !errors.Is(err, store.ErrConflict) && !store.IsUniqueViolation(err) {
+			break
 		}
-		return nil
-	})
+	}
 	return res, err
 }
 

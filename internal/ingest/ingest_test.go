@@ -181,3 +181,38 @@ func TestButtonVote(t *testing.T) {
 		}
 	})
 }
+
+// Deliveries racing on a new chat and a new user (two webhook requests at
+// once): every one is stored, one group and one member result.
+func TestConcurrentFirstContact(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		r := newRig(t, db, account.Telegram)
+		var wg sync.WaitGroup
+		errs := make(chan error, 10)
+		for i := range 10 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, err := r.in.Deliver(context.Background(), r.a, []channel.Inbound{msg(fmt.Sprint("race-", i), "第一次来", alice)})
+				errs <- err
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		for q, want := range map[string]int{
+			`SELECT COUNT(*) FROM community_groups WHERE tenant_id = $1`:                  1,
+			`SELECT COUNT(*) FROM members WHERE tenant_id = $1`:                           1,
+			`SELECT COUNT(*) FROM events WHERE tenant_id = $1 AND type = 'message'`:       10,
+			`SELECT COUNT(*) FROM events WHERE tenant_id = $1 AND type = 'member_joined'`: 1,
+		} {
+			if n := r.count(t, q, r.a.TenantID); n != want {
+				t.Errorf("%s: %d, want %d", q, n, want)
+			}
+		}
+	})
+}
