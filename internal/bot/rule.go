@@ -66,8 +66,12 @@ type Rule struct {
 // (the joiners, joined by the shell when it batches them), {name} (the
 // same), {group}, {rules}, {promise}, {gift}.
 type WelcomeConfig struct {
-	Template        string
-	GiftPoints      int64
+	Template   string
+	GiftPoints int64
+	// GiftCoupon is the new-member coupon as the operator words it ("新人券
+	// 满99减10，券码 NEW10"), shown in {gift}; the commerce issue will turn it
+	// into a real, one-per-member coupon.
+	GiftCoupon      string `json:",omitempty"`
 	DebounceSeconds int
 }
 
@@ -291,6 +295,7 @@ func (r Rule) AppliesTo(groupID int64) bool {
 func (c *WelcomeConfig) validate(p *problems) {
 	validateText(p, "template", c.Template, WelcomePlaceholders)
 	checkRange(p, "gift points", c.GiftPoints, 0, MaxPoints)
+	checkRunes(p, "gift coupon", c.GiftCoupon, 100)
 	checkRange(p, "debounce seconds", int64(c.DebounceSeconds), 0, MaxDebounceSeconds)
 }
 

@@ -37,7 +37,7 @@ func (g *generator) seedRoutine(ctx context.Context) error {
 	assistant, helper := personas[bot.RoleAssistant].ID, personas[bot.RoleBot].ID
 	rules := []bot.Rule{
 		{Kind: bot.KindWelcome, PersonaID: assistant, Enabled: true, Welcome: &bot.WelcomeConfig{
-			Template: "欢迎 {names} 加入{group}！🌸 {promise}\n群规：{rules}\n{gift}", GiftPoints: 10, DebounceSeconds: 20}},
+			Template: "欢迎 {names} 加入{group}！🌸 {promise}\n群规：{rules}\n{gift}", GiftPoints: 10, GiftCoupon: "满 99 减 10，券码 NEW10", DebounceSeconds: 20}},
 		{Kind: bot.KindCheckIn, PersonaID: assistant, Enabled: true, CheckIn: &bot.CheckInConfig{
 			Question: "昨晚直播间抽中的幸运色是？", Answers: []string{"玫瑰红", "rose"}, Hint: "三个字，一种花的颜色",
 			WindowStart: "08:00", WindowEnd: "23:00", Points: 5, StreakBonus: map[int]int64{7: 20, 30: 100}}},

@@ -213,6 +213,7 @@ func ruleFromForm(r *http.Request) (bot.Rule, ruleForm) {
 	switch rule.Kind {
 	case bot.KindWelcome:
 		rule.Welcome = &bot.WelcomeConfig{Template: r.PostFormValue("template"), GiftPoints: formInt(r, "gift_points"),
+			GiftCoupon:      r.PostFormValue("gift_coupon"),
 			DebounceSeconds: int(formInt(r, "debounce_seconds"))}
 	case bot.KindKeyword:
 		rule.Keyword = &bot.KeywordConfig{Mode: bot.MatchMode(r.PostFormValue("mode")), Pattern: r.PostFormValue("pattern"),

@@ -37,7 +37,7 @@ func routineBrand(t *testing.T, e *apptest.Env, slug string) (apptest.Brand, *ap
 		fields.Set("enabled", "on")
 		must(t, op.PostForm("/console/rules", fields), http.StatusSeeOther)
 	}
-	rule("welcome", url.Values{"template": {"欢迎 {names} 加入{group}！{gift}"}, "gift_points": {"10"}, "debounce_seconds": {"0"}})
+	rule("welcome", url.Values{"template": {"欢迎 {names} 加入{group}！{gift}"}, "gift_points": {"10"}, "gift_coupon": {"满99减10 NEW10"}, "debounce_seconds": {"0"}})
 	rule("checkin", url.Values{"question": {"昨晚的幸运色？"}, "answers": {"玫瑰红\nrose"}, "hint": {"三个字，花的颜色"},
 		"window_start": {"00:00"}, "window_end": {"23:59"}, "points": {"5"}, "streak_bonus": {"7=20"}})
 	rule("keyword", url.Values{"mode": {"contains"}, "pattern": {"发货"}, "reply": {"{name} 您好，48 小时内发货～"}, "cooldown_seconds": {"60"}})
@@ -79,7 +79,7 @@ func TestRoutineThroughTheWebCommunity(t *testing.T) {
 		defer ws.CloseNow()
 		// The welcome arrives from the assistant persona, with the gift.
 		f := readUntil(t, ws, "welcome", func(f wsFrame) bool { return strings.Contains(f.Text, "欢迎 小美 加入") })
-		if f.Sender != "助理小花" || !f.Staff {
+		if f.Sender != "助理小花" || !f.Staff || !strings.Contains(f.Text, "coupon: 满99减10 NEW10") {
 			t.Fatalf("welcome frame %+v", f)
 		}
 		memberID := f.MemberID

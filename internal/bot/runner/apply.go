@@ -311,9 +311,17 @@ func (r *Runner) welcome(ctx context.Context, tx *store.Tx, t *turn, w bot.Welco
 
 func (t *turn) giftText(r *Runner, ruleID int64) string {
 	for _, rule := range t.rules {
-		if rule.ID == ruleID && rule.Welcome != nil && rule.Welcome.GiftPoints > 0 {
-			return r.t(t, "bot.gift_points", rule.Welcome.GiftPoints)
+		if rule.ID != ruleID || rule.Welcome == nil {
+			continue
 		}
+		var parts []string
+		if rule.Welcome.GiftPoints > 0 {
+			parts = append(parts, r.t(t, "bot.gift_points", rule.Welcome.GiftPoints))
+		}
+		if c := rule.Welcome.GiftCoupon; c != "" {
+			parts = append(parts, r.t(t, "bot.gift_coupon", c))
+		}
+		return strings.Join(parts, " ")
 	}
 	return ""
 }
