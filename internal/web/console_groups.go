@@ -261,6 +261,36 @@ func (s *Server) groupMessages(w http.ResponseWriter, r *http.Request, c *staffC
 type sendRequest struct {
 	ClientID string `json:"client_id"`
 	Text     string `json:"text"`
+	Persona  int64  `json:"persona"` // private messages may be sent as a persona
+}
+
+// readSend reads a staff message — JSON from the page's script, or a plain
+// form — and checks its client id (the message's idempotency key).
+func readSend(r *http.Request) (sendRequest, error) {
+	var req sendRequest
+	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
+		if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+			return req, fmt.Errorf("%w: %w", store.ErrInvalid, err)
+		}
+	} else {
+		req.ClientID, req.Text, req.Persona = r.PostFormValue("client_id"), r.PostFormValue("text"), formInt(r, "persona")
+	}
+	if !validClientID(req.ClientID) {
+		return req, fmt.Errorf("%w: client_id must be 8–64 letters, digits or dashes", store.ErrInvalid)
+	}
+	return req, nil
+}
+
+// sent answers a queued staff message: JSON for the script, a redirect
+// back to the page for a plain form.
+func sent(w http.ResponseWriter, r *http.Request, page string, id int64, created bool) {
+	if !wantsJSON(r) && r.Header.Get("X-CSRF-Token") == "" {
+		http.Redirect(w, r, page, http.StatusSeeOther)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusAccepted)
+	json.NewEncoder(w).Encode(map[string]any{"outbox_id": id, "queued": created})
 }
 
 // groupSend posts a staff message to the group through the outbox.
@@ -270,17 +300,9 @@ func (s *Server) groupSend(w http.ResponseWriter, r *http.Request, c *staffCtx) 
 		s.fail(w, r, err)
 		return
 	}
-	var req sendRequest
-	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
-		if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
-			s.fail(w, r, fmt.Errorf("%w: %w", store.ErrInvalid, err))
-			return
-		}
-	} else {
-		req.ClientID, req.Text = r.PostFormValue("client_id"), r.PostFormValue("text")
-	}
-	if !validClientID(req.ClientID) {
-		s.fail(w, r, fmt.Errorf("%w: client_id must be 8–64 letters, digits or dashes", store.ErrInvalid))
+	req, err := readSend(r)
+	if err != nil {
+		s.fail(w, r, err)
 		return
 	}
 	id, created, err := s.Outbox.Enqueue(r.Context(), outbox.Item{
@@ -291,13 +313,7 @@ func (s *Server) groupSend(w http.ResponseWriter, r *http.Request, c *staffCtx) 
 		s.fail(w, r, err)
 		return
 	}
-	if !wantsJSON(r) && r.Header.Get("X-CSRF-Token") == "" {
-		http.Redirect(w, r, fmt.Sprintf("/console/groups/%d#chat", g.ID), http.StatusSeeOther)
-		return
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(http.StatusAccepted)
-	json.NewEncoder(w).Encode(map[string]any{"outbox_id": id, "queued": created})
+	sent(w, r, fmt.Sprintf("/console/groups/%d#chat", g.ID), id, created)
 }
 
 func validClientID(id string) bool {

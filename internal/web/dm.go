@@ -2,11 +2,9 @@ package web
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 
 	"github.com/coder/websocket"
 
@@ -67,22 +65,8 @@ func (s *Server) memberInboxWS(w http.ResponseWriter, r *http.Request) {
 
 // memberDM stores the member's message in their thread.
 func (s *Server) memberDM(ctx context.Context, conn *websocket.Conn, mc memberCtx, f frame) {
-	reply := func(code, key string) {
-		writeJSON(ctx, conn, frame{Type: "error", Code: code, ClientID: f.ClientID, Message: s.Catalog.T(mc.Member.Locale, key)})
-	}
-	text := textnorm.Clean(f.Text)
-	switch {
-	case !validClientID(f.ClientID):
-		reply("bad_frame", "chat.bad_frame")
-		return
-	case textnorm.Blank(text):
-		reply("empty", "chat.empty")
-		return
-	case !textnorm.Limit(text, webchat.MaxText):
-		reply("too_long", "chat.too_long")
-		return
-	case !s.sendLimiter(mc.Member.ID).Allow():
-		reply("slow_down", "chat.slow_down")
+	text, reply, ok := s.memberText(ctx, conn, mc, f)
+	if !ok {
 		return
 	}
 	_, err := s.Log.Append(ctx, &event.Event{TenantID: mc.Tenant.ID, Type: event.DirectMessage, Source: event.SourceWeb,
@@ -113,20 +97,9 @@ func (s *Server) staffDM(w http.ResponseWriter, r *http.Request, c *staffCtx) {
 		s.fail(w, r, err)
 		return
 	}
-	var req struct {
-		sendRequest
-		Persona int64 `json:"persona"`
-	}
-	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
-		if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
-			s.fail(w, r, fmt.Errorf("%w: %w", store.ErrInvalid, err))
-			return
-		}
-	} else {
-		req.ClientID, req.Text, req.Persona = r.PostFormValue("client_id"), r.PostFormValue("text"), formInt(r, "persona")
-	}
-	if !validClientID(req.ClientID) {
-		s.fail(w, r, fmt.Errorf("%w: client_id must be 8–64 letters, digits or dashes", store.ErrInvalid))
+	req, err := readSend(r)
+	if err != nil {
+		s.fail(w, r, err)
 		return
 	}
 	it := outbox.Item{TenantID: c.Tenant.ID, MemberID: m.ID, StaffID: c.Staff.ID, SenderName: c.Staff.Name,
@@ -148,13 +121,7 @@ func (s *Server) staffDM(w http.ResponseWriter, r *http.Request, c *staffCtx) {
 		s.fail(w, r, err)
 		return
 	}
-	if !wantsJSON(r) && r.Header.Get("X-CSRF-Token") == "" {
-		http.Redirect(w, r, fmt.Sprintf("/console/members/%d#dm", m.ID), http.StatusSeeOther)
-		return
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(http.StatusAccepted)
-	json.NewEncoder(w).Encode(map[string]any{"outbox_id": id, "queued": created})
+	sent(w, r, fmt.Sprintf("/console/members/%d#dm", m.ID), id, created)
 }
 
 // dmChannel is where a member's private messages go: the built-in web

@@ -169,24 +169,8 @@ func writeJSON(ctx context.Context, conn *websocket.Conn, f frame) error {
 // memberSend stores a member's message. Membership is checked for every
 // message, so a removed member cannot post on a socket opened earlier.
 func (s *Server) memberSend(ctx context.Context, conn *websocket.Conn, mc memberCtx, g community.Group, f frame) {
-	lim := s.sendLimiter(mc.Member.ID)
-	reply := func(code, key string) {
-		writeJSON(ctx, conn, frame{Type: "error", Code: code, ClientID: f.ClientID,
-			Message: s.Catalog.T(mc.Member.Locale, key)})
-	}
-	text := textnorm.Clean(f.Text)
-	switch {
-	case !validClientID(f.ClientID):
-		reply("bad_frame", "chat.bad_frame")
-		return
-	case textnorm.Blank(text):
-		reply("empty", "chat.empty")
-		return
-	case !textnorm.Limit(text, webchat.MaxText):
-		reply("too_long", "chat.too_long")
-		return
-	case !lim.Allow():
-		reply("slow_down", "chat.slow_down")
+	text, reply, ok := s.memberText(ctx, conn, mc, f)
+	if !ok {
 		return
 	}
 	ms, err := s.Community.Membership(ctx, mc.Tenant.ID, g.ID, mc.Member.ID)
@@ -210,6 +194,30 @@ func (s *Server) memberSend(ctx context.Context, conn *websocket.Conn, mc member
 		return
 	}
 	s.metrics.messages.WithLabelValues("member").Inc()
+}
+
+// memberText checks a member's "send" frame — a valid client id, a text
+// neither blank nor too long, within the member's send rate — and answers
+// the client with an error frame when it fails. reply answers later
+// errors of the same frame.
+func (s *Server) memberText(ctx context.Context, conn *websocket.Conn, mc memberCtx, f frame) (string, func(code, key string), bool) {
+	reply := func(code, key string) {
+		writeJSON(ctx, conn, frame{Type: "error", Code: code, ClientID: f.ClientID, Message: s.Catalog.T(mc.Member.Locale, key)})
+	}
+	text := textnorm.Clean(f.Text)
+	switch {
+	case !validClientID(f.ClientID):
+		reply("bad_frame", "chat.bad_frame")
+	case textnorm.Blank(text):
+		reply("empty", "chat.empty")
+	case !textnorm.Limit(text, webchat.MaxText):
+		reply("too_long", "chat.too_long")
+	case !s.sendLimiter(mc.Member.ID).Allow():
+		reply("slow_down", "chat.slow_down")
+	default:
+		return text, reply, true
+	}
+	return "", reply, false
 }
 
 // sendLimiter is kept per member, not per connection, so reconnecting
