@@ -1,0 +1,29 @@
+package event
+
+// Event types of the live loop (internal/live). Their Source is SourceLive
+// and their Data is LiveData; the source id names the change (a live's
+// start, the n-th in-live change, a member's claim of a drop, a draw), so a
+// retried transition is stored once.
+const (
+	LiveStarted     Type = "live_started"
+	LiveEnded       Type = "live_ended"
+	ProductSwitched Type = "product_switched"
+	// LiveStockUpdated is a product's stock set by the host during the
+	// show; the live room and the groups show "only Z left".
+	LiveStockUpdated Type = "live_stock_updated"
+	CouponClaimed    Type = "coupon_claimed"
+	LotteryDrawn     Type = "lottery_drawn"
+)
+
+// SourceLive is the source of the live loop's events.
+const SourceLive = "live"
+
+// LiveData is the Data of the live loop's events.
+type LiveData struct {
+	LiveID    int64   `json:"live_id"`
+	ProductID int64   `json:"product_id,omitempty"` // product_switched, live_stock_updated
+	Stock     *int64  `json:"stock,omitempty"`      // product_switched, live_stock_updated
+	DropID    int64   `json:"drop_id,omitempty"`    // coupon_claimed
+	LotteryID int64   `json:"lottery_id,omitempty"` // lottery_drawn
+	Winners   []int64 `json:"winners,omitempty"`    // lottery_drawn, in the order drawn
+}
