@@ -27,6 +27,7 @@ import (
 	"github.com/liveloop/liveloop/internal/event"
 	"github.com/liveloop/liveloop/internal/i18n"
 	"github.com/liveloop/liveloop/internal/ingest"
+	"github.com/liveloop/liveloop/internal/live"
 	"github.com/liveloop/liveloop/internal/loyalty"
 	"github.com/liveloop/liveloop/internal/member"
 	"github.com/liveloop/liveloop/internal/outbox"
@@ -52,6 +53,7 @@ type App struct {
 	Loyalty   *loyalty.Service
 	Bot       *runner.Store
 	Polls     *poll.Service
+	Lives     *live.Service
 	Accounts  *account.Manager
 	Ingest    *ingest.Ingester
 	Runner    *runner.Runner
@@ -113,6 +115,7 @@ func (a *App) build(ctx context.Context) error {
 	a.Loyalty = loyalty.NewService(a.DB, a.Log)
 	a.Bot = runner.NewStore(a.DB)
 	a.Polls = poll.New(a.DB, a.Log)
+	a.Lives = live.New(a.DB, a.Log)
 	if err := a.buildChannels(ctx); err != nil {
 		return err
 	}
@@ -136,11 +139,11 @@ func (a *App) build(ctx context.Context) error {
 		return err
 	}
 	a.Runner = runner.New(runner.Deps{DB: a.DB, Log: a.Log, Store: a.Bot, Tenants: a.Tenants, Members: a.Members,
-		Community: a.Community, Loyalty: a.Loyalty, Outbox: a.Outbox, Polls: a.Polls, Catalog: cat, Logger: a.Logger,
+		Community: a.Community, Loyalty: a.Loyalty, Outbox: a.Outbox, Polls: a.Polls, Lives: a.Lives, Catalog: cat, Logger: a.Logger,
 		PublicURL: a.Cfg.PublicURL()})
 	a.Web, err = web.New(web.Deps{
 		DB: a.DB, Tenants: a.Tenants, Members: a.Members, Community: a.Community, Log: a.Log,
-		Outbox: a.Outbox, Bot: a.Bot, Runner: a.Runner, Polls: a.Polls, Accounts: a.Accounts, Ingest: a.Ingest, Loyalty: a.Loyalty, Hub: a.Hub, Catalog: cat, Logger: a.Logger, Registry: a.Registry,
+		Outbox: a.Outbox, Bot: a.Bot, Runner: a.Runner, Polls: a.Polls, Lives: a.Lives, Accounts: a.Accounts, Ingest: a.Ingest, Loyalty: a.Loyalty, Hub: a.Hub, Catalog: cat, Logger: a.Logger, Registry: a.Registry,
 		PublicURL: a.Cfg.PublicURL(), SecureCookies: !a.Cfg.InsecureCookies, MemberKey: key,
 		Ready: a.ready,
 	})

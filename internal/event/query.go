@@ -72,6 +72,25 @@ func (l *Log) DirectMessages(ctx context.Context, tenantID, memberID, afterID in
 	return scan(rows)
 }
 
+// LiveComments returns up to limit comments of a live room, oldest first:
+// after afterID when it is > 0, else the latest.
+func (l *Log) LiveComments(ctx context.Context, tenantID, liveID, afterID int64, limit int) ([]Event, error) {
+	prefix := fmt.Sprintf("l%d:%%", liveID)
+	q := `SELECT ` + selectCols + ` FROM (
+		SELECT ` + selectCols + ` FROM events
+		WHERE tenant_id = $1 AND type = $2 AND source = 'web' AND source_id LIKE $3 AND id > $4
+		ORDER BY id DESC LIMIT $5) latest ORDER BY id`
+	if afterID > 0 {
+		q = `SELECT ` + selectCols + ` FROM events
+		WHERE tenant_id = $1 AND type = $2 AND source = 'web' AND source_id LIKE $3 AND id > $4 ORDER BY id LIMIT $5`
+	}
+	rows, err := l.db.R.QueryContext(ctx, q, tenantID, string(LiveComment), prefix, afterID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("event: live comments: %w", err)
+	}
+	return scan(rows)
+}
+
 // MemberTimeline returns the latest events of the given member ids (a
 // person and the records merged into it), newest first.
 func (l *Log) MemberTimeline(ctx context.Context, tenantID int64, memberIDs []int64, limit int) ([]Event, error) {

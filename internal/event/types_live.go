@@ -27,3 +27,8 @@ type LiveData struct {
 	LotteryID int64   `json:"lottery_id,omitempty"` // lottery_drawn
 	Winners   []int64 `json:"winners,omitempty"`    // lottery_drawn, in the order drawn
 }
+
+// LiveComment is a viewer's comment in a live room (danmaku): MemberID is
+// the viewer (members only may comment), GroupID 0, Data MessageData; the
+// source id is "l<live>:m<member>:<client id>".
+const LiveComment Type = "live_comment"

@@ -221,21 +221,42 @@ func (s *Server) tallies(ctx context.Context) {
 		}
 		s.tallyMu.Lock()
 		due := s.tallyDue
-		s.tallyDue = map[[2]int64]bool{}
+		s.tallyDue = map[refresh]bool{}
 		s.tallyMu.Unlock()
 		for k := range due {
-			s.pushTally(ctx, k[0], k[1])
+			switch k.kind {
+			case refreshPoll:
+				s.pushTally(ctx, k.tenant, k.id)
+			case refreshLive:
+				s.pushLive(ctx, k.tenant, k.id)
+			}
 		}
 	}
 }
+
+// refresh names a view to recompute and broadcast: a poll's tally or a
+// live room's state.
+type refresh struct {
+	kind       int
+	tenant, id int64
+}
+
+const (
+	refreshPoll = iota
+	refreshLive
+)
 
 func (s *Server) queueTally(e event.Event) {
 	var d event.PollData
 	if e.Decode(&d) != nil || d.PollID == 0 {
 		return
 	}
+	s.queueRefresh(refreshPoll, e.TenantID, d.PollID)
+}
+
+func (s *Server) queueRefresh(kind int, tenantID, id int64) {
 	s.tallyMu.Lock()
-	s.tallyDue[[2]int64{e.TenantID, d.PollID}] = true
+	s.tallyDue[refresh{kind, tenantID, id}] = true
 	s.tallyMu.Unlock()
 	select {
 	case s.tallyWake <- struct{}{}:

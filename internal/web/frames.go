@@ -24,6 +24,7 @@ type frame struct {
 	Code     string     `json:"code,omitempty"`
 	Message  string     `json:"message,omitempty"`
 	Poll     *pollFrame `json:"poll,omitempty"` // type "poll": a live tally
+	Live     *liveView  `json:"live,omitempty"` // type "live": the live room's state
 
 	// For server-rendered history only.
 	Local string `json:"-"` // At in the tenant's time zone
@@ -48,8 +49,10 @@ func frameOf(e event.Event) frame {
 		f.MemberID = 0 // the thread's owner did not write it
 	}
 	if e.Source == event.SourceWeb {
-		if _, cid, ok := strings.Cut(e.SourceID, ":"); ok {
-			f.ClientID = cid
+		// The client's id is the last part ("m3:<id>", "l5:m3:<id>"):
+		// client ids have no colon.
+		if i := strings.LastIndexByte(e.SourceID, ':'); i >= 0 {
+			f.ClientID = e.SourceID[i+1:]
 		}
 	}
 	return f
@@ -77,6 +80,21 @@ func historyOf(evs []event.Event, loc *time.Location, viewer int64) []frame {
 // forward turns appended events into frames for the rooms that show them.
 // It runs on the publisher's goroutine: encode once, queue, never block.
 func (s *Server) forward(e event.Event) {
+	switch e.Type {
+	case event.LiveComment:
+		var d event.MessageData
+		e.Decode(&d)
+		if b, err := json.Marshal(frameOf(e)); err == nil {
+			s.Hub.Broadcast(liveRoom(e.TenantID, d.ReplyTo), b)
+		}
+		return
+	case event.LiveStarted, event.LiveEnded, event.ProductSwitched, event.LiveStockUpdated, event.CouponClaimed, event.LotteryDrawn:
+		var d event.LiveData
+		if e.Decode(&d) == nil && d.LiveID != 0 {
+			s.queueRefresh(refreshLive, e.TenantID, d.LiveID)
+		}
+		return
+	}
 	if e.Type == event.DirectMessage {
 		if b, err := json.Marshal(frameOf(e)); err == nil {
 			s.Hub.Broadcast(dmRoom(e.TenantID, e.MemberID), b)

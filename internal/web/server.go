@@ -17,6 +17,7 @@ import (
 	"github.com/liveloop/liveloop/internal/event"
 	"github.com/liveloop/liveloop/internal/i18n"
 	"github.com/liveloop/liveloop/internal/ingest"
+	"github.com/liveloop/liveloop/internal/live"
 	"github.com/liveloop/liveloop/internal/loyalty"
 	"github.com/liveloop/liveloop/internal/member"
 	"github.com/liveloop/liveloop/internal/outbox"
@@ -37,6 +38,7 @@ type Deps struct {
 	Bot       *runner.Store
 	Runner    *runner.Runner // starts polls and prompts (announced by a persona)
 	Polls     *poll.Service
+	Lives     *live.Service
 	Accounts  *account.Manager // platform accounts (Telegram, LINE); nil: none
 	Ingest    *ingest.Ingester // stores webhook deliveries
 	Loyalty   *loyalty.Service
@@ -63,7 +65,7 @@ type Server struct {
 	conns   connTracker // open WebSockets, for a drained shutdown
 
 	tallyMu   sync.Mutex
-	tallyDue  map[[2]int64]bool // (tenant, poll) whose live tally is to be sent
+	tallyDue  map[refresh]bool // polls and live rooms whose state is to be sent
 	tallyWake chan struct{}
 }
 
@@ -79,7 +81,7 @@ func New(d Deps) (*Server, error) {
 		d.Logger = slog.Default()
 	}
 	s := &Server{Deps: d, logins: newLoginLimiter(), metrics: newMetrics(d.Registry),
-		tallyDue: map[[2]int64]bool{}, tallyWake: make(chan struct{}, 1)}
+		tallyDue: map[refresh]bool{}, tallyWake: make(chan struct{}, 1)}
 	var err error
 	if s.pages, err = parsePages(); err != nil {
 		return nil, err
@@ -91,9 +93,7 @@ func New(d Deps) (*Server, error) {
 // Run forwards appended events to connected clients until ctx ends.
 func (s *Server) Run(ctx context.Context) error {
 	unsubscribe := s.Log.Bus().Subscribe(s.forward)
-	if s.Polls != nil {
-		go s.tallies(ctx)
-	}
+	go s.tallies(ctx)
 	<-ctx.Done()
 	unsubscribe()
 	return nil

@@ -11,6 +11,7 @@ import (
 	"github.com/liveloop/liveloop/internal/community"
 	"github.com/liveloop/liveloop/internal/event"
 	"github.com/liveloop/liveloop/internal/i18n"
+	"github.com/liveloop/liveloop/internal/live"
 	"github.com/liveloop/liveloop/internal/loyalty"
 	"github.com/liveloop/liveloop/internal/member"
 	"github.com/liveloop/liveloop/internal/outbox"
@@ -30,6 +31,7 @@ type Deps struct {
 	Loyalty   *loyalty.Service
 	Outbox    *outbox.Outbox
 	Polls     *poll.Service
+	Lives     *live.Service
 	Catalog   *i18n.Catalog
 	Logger    *slog.Logger
 	PublicURL string // scheme://host, for links in messages (the wishlist form)
@@ -121,6 +123,9 @@ func (r *Runner) RunOnce(ctx context.Context) (int, error) {
 	evs, err := r.Log.After(ctx, cursor, r.Batch, event.MemberJoined, event.Message)
 	if err != nil {
 		return 0, err
+	}
+	if err := r.liveAlerts(ctx); err != nil && ctx.Err() == nil {
+		r.Logger.Error("bot: live alerts", "err", err)
 	}
 	if err := r.closeDue(ctx); err != nil && ctx.Err() == nil {
 		r.Logger.Error("bot: closing due polls", "err", err)

@@ -64,6 +64,28 @@
     if (p.closed) card.querySelectorAll("button[name=choice]").forEach(function (b) { b.disabled = true; });
   }
 
+  // The live room's state: the product on show and the coupons left.
+  function showLive(v) {
+    var card = document.querySelector("[data-product]");
+    if (card) {
+      card.hidden = !v.product;
+      if (v.product) {
+        card.querySelector("[data-product-name]").textContent = v.product.Name;
+        card.querySelector("[data-product-price]").textContent = String(v.product.LivePrice);
+        card.querySelector("[data-product-stock]").textContent = String(v.product.Stock);
+      }
+    }
+    (v.drops || []).forEach(function (d) {
+      var el = document.querySelector('[data-drop="' + Number(d.id) + '"]');
+      if (!el) return;
+      el.querySelector("[data-left]").textContent = String(d.left);
+      var b = el.querySelector("button");
+      if (b) b.disabled = !d.open;
+    });
+    var st = document.querySelector("[data-live-state]");
+    if (st && v.state) st.dataset.state = v.state;
+  }
+
   var box = document.querySelector("[data-chat]");
   if (!box) return;
 
@@ -151,6 +173,7 @@
       try { f = JSON.parse(e.data); } catch (_) { return; }
       if (f.type === "message") add(f);
       else if (f.type === "poll" && f.poll) showTally(f.poll);
+      else if (f.type === "live" && f.live) showLive(f.live);
       else if (f.type === "error") showError(f.message || f.code);
       else if (f.type === "hidden") {
         var gone = list.querySelector('li[data-id="' + Number(f.id) + '"]');

@@ -1,0 +1,205 @@
+package runner
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/liveloop/liveloop/internal/bot"
+	"github.com/liveloop/liveloop/internal/community"
+	"github.com/liveloop/liveloop/internal/live"
+	"github.com/liveloop/liveloop/internal/outbox"
+	"github.com/liveloop/liveloop/internal/store"
+	"github.com/liveloop/liveloop/internal/tenant"
+)
+
+// The live loop's messages to the groups: the start alerts (repeated at
+// the live's interval until it ends), "now live: X" on a product switch,
+// and the recap at the end. Each state change and its messages are one
+// transaction, and every message has its own outbox key, so a live
+// started twice alerts once and a recap is posted once per group.
+
+// LiveURL is the member-facing live room of a live.
+func (r *Runner) LiveURL(t tenant.Tenant, liveID int64) string {
+	return fmt.Sprintf("%s/l/%s/%d", r.PublicURL, t.Slug, liveID)
+}
+
+// liveSpeaker is who speaks for a live, in the tenant's language, and to
+// which groups (read before the transaction that sends).
+type liveSpeaker struct {
+	tenant  tenant.Tenant
+	lang    string
+	persona bot.Persona
+	groups  []community.Group
+}
+
+func (r *Runner) liveSpeaker(ctx context.Context, l live.Live) (liveSpeaker, error) {
+	tn, err := r.Tenants.Get(ctx, l.TenantID)
+	if err != nil {
+		return liveSpeaker{}, err
+	}
+	sp := liveSpeaker{tenant: tn, lang: r.Catalog.Pick("", tn.Locale)}
+	if l.Alert.PersonaID != 0 {
+		if p, err := r.Store.Persona(ctx, l.TenantID, l.Alert.PersonaID); err == nil {
+			sp.persona = p
+		}
+	}
+	if sp.persona.Name == "" {
+		sp.persona.Name = r.Catalog.T(sp.lang, "bot.default_persona")
+	}
+	for _, gid := range l.Alert.Groups {
+		g, err := r.Community.Group(ctx, l.TenantID, gid)
+		if err != nil {
+			r.Logger.Warn("live: alert group gone", "live", l.ID, "group", gid, "err", err)
+			continue
+		}
+		sp.groups = append(sp.groups, g)
+	}
+	return sp, nil
+}
+
+// toGroups queues text to each of the live's alert groups under key(group).
+func (r *Runner) toGroups(ctx context.Context, tx *store.Tx, l live.Live, sp liveSpeaker, text string, key func(group int64) string) error {
+	for _, g := range sp.groups {
+		if _, _, err := r.Outbox.EnqueueTx(ctx, tx, outbox.Item{TenantID: l.TenantID, Channel: g.Channel, GroupID: g.ID,
+			SenderName: sp.persona.Name, PersonaID: sp.persona.ID, SenderAvatar: sp.persona.AvatarURL,
+			Body: text, IdemKey: key(g.ID)}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (r *Runner) alertText(sp liveSpeaker, l live.Live) string {
+	return r.Catalog.T(sp.lang, "bot.live_alert", l.Title, r.LiveURL(sp.tenant, l.ID))
+}
+
+// StartLive starts a live and sends its first alert to the groups, in one
+// transaction; starting a live that is on air changes nothing.
+func (r *Runner) StartLive(ctx context.Context, tenantID, liveID int64) (live.Live, bool, error) {
+	l, err := r.Lives.Get(ctx, tenantID, liveID)
+	if err != nil {
+		return l, false, err
+	}
+	sp, err := r.liveSpeaker(ctx, l)
+	if err != nil {
+		return l, false, err
+	}
+	var started bool
+	err = r.DB.InTx(ctx, func(tx *store.Tx) error {
+		var err error
+		if l, started, err = r.Lives.StartTx(ctx, tx, tenantID, liveID, r.nowFn()); err != nil || !started {
+			return err
+		}
+		return r.toGroups(ctx, tx, l, sp, r.alertText(sp, l), func(g int64) string { return live.AlertKey(l.ID, 1, g) })
+	})
+	if err == nil && started {
+		r.Wake()
+	}
+	return l, started, err
+}
+
+// EndLive ends a live and posts the recap to the groups.
+func (r *Runner) EndLive(ctx context.Context, tenantID, liveID int64) (live.Live, bool, error) {
+	l, err := r.Lives.Get(ctx, tenantID, liveID)
+	if err != nil {
+		return l, false, err
+	}
+	sp, err := r.liveSpeaker(ctx, l)
+	if err != nil {
+		return l, false, err
+	}
+	var ended bool
+	err = r.DB.InTx(ctx, func(tx *store.Tx) error {
+		var err error
+		if l, ended, err = r.Lives.EndTx(ctx, tx, tenantID, liveID, r.nowFn()); err != nil || !ended {
+			return err
+		}
+		if l.Products == nil {
+			// The recap lists the products with their final stock.
+			full, err := r.Lives.GetIn(ctx, tx, tenantID, liveID)
+			if err != nil {
+				return err
+			}
+			l.Products = full.Products
+		}
+		return r.toGroups(ctx, tx, l, sp, r.recapText(sp, live.Recap(l)), func(g int64) string { return live.RecapKey(l.ID, g) })
+	})
+	return l, ended, err
+}
+
+func (r *Runner) recapText(sp liveSpeaker, rc live.RecapData) string {
+	var b strings.Builder
+	b.WriteString(r.Catalog.T(sp.lang, "bot.live_recap", rc.Title, int(rc.Duration.Round(time.Minute).Minutes())))
+	for _, p := range rc.Products {
+		fmt.Fprintf(&b, "\n%d. %s %s", p.Position, p.Name, money(p.LivePrice))
+		if p.SoldOut() {
+			b.WriteString(" · " + r.Catalog.T(sp.lang, "bot.live_sold_out"))
+		}
+	}
+	b.WriteString("\n" + r.Catalog.T(sp.lang, "bot.live_recap_after"))
+	return b.String()
+}
+
+// SwitchLiveProduct puts a product of the live on show and tells the
+// groups: "now live: X, live price Y, Z left".
+func (r *Runner) SwitchLiveProduct(ctx context.Context, tenantID, liveID, productID int64) (live.Product, bool, error) {
+	l, err := r.Lives.Get(ctx, tenantID, liveID)
+	if err != nil {
+		return live.Product{}, false, err
+	}
+	sp, err := r.liveSpeaker(ctx, l)
+	if err != nil {
+		return live.Product{}, false, err
+	}
+	var p live.Product
+	var changed bool
+	err = r.DB.InTx(ctx, func(tx *store.Tx) error {
+		var err error
+		if p, changed, err = r.Lives.SwitchProductTx(ctx, tx, tenantID, liveID, productID, r.nowFn()); err != nil || !changed {
+			return err
+		}
+		text := r.Catalog.T(sp.lang, "bot.live_product", p.Name, money(p.LivePrice), money(p.Price), p.Stock, r.LiveURL(sp.tenant, l.ID))
+		// A product may be shown again later: the key counts the switch.
+		n := time.Now().UnixNano()
+		return r.toGroups(ctx, tx, l, sp, text, func(g int64) string { return fmt.Sprintf("live:%d:product:%d:%d:%d", l.ID, p.ID, g, n) })
+	})
+	return p, changed, err
+}
+
+// money shows minor units as a price ("¥99.90" style without a currency:
+// the brand's currency is in the product names it writes).
+func money(minor int64) string { return fmt.Sprintf("%d.%02d", minor/100, minor%100) }
+
+// liveAlerts sends the repeated start alerts that are due. After an
+// outage only the latest due alert goes out (a burst of stale alerts would
+// be noise); each has its own outbox key, so none is ever sent twice.
+func (r *Runner) liveAlerts(ctx context.Context) error {
+	if r.Lives == nil {
+		return nil
+	}
+	now := r.nowFn()
+	onAir, err := r.Lives.OnAir(ctx, 100)
+	if err != nil {
+		return err
+	}
+	for _, l := range onAir {
+		due := live.AlertsDue(l, now)
+		if len(due) == 0 {
+			continue
+		}
+		n := due[len(due)-1]
+		sp, err := r.liveSpeaker(ctx, l)
+		if err != nil {
+			return err
+		}
+		err = r.DB.InTx(ctx, func(tx *store.Tx) error {
+			return r.toGroups(ctx, tx, l, sp, r.alertText(sp, l), func(g int64) string { return live.AlertKey(l.ID, n, g) })
+		})
+		if err != nil {
+			r.Logger.Error("live: alert", "live", l.ID, "n", n, "err", err)
+		}
+	}
+	return nil
+}

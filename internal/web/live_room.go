@@ -1,0 +1,240 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/liveloop/liveloop/internal/community"
+	"github.com/liveloop/liveloop/internal/event"
+	"github.com/liveloop/liveloop/internal/live"
+	"github.com/liveloop/liveloop/internal/store"
+	"github.com/liveloop/liveloop/internal/tenant"
+	"github.com/liveloop/liveloop/internal/track"
+)
+
+// The live room: the player, the product on show, coupon drops, lotteries,
+// comments in real time, and the call to join the community (a join link
+// of its own, so joiners are attributed to the live). Anyone may watch;
+// members of the brand's community may comment and claim.
+
+func liveRoom(tenantID, liveID int64) string { return fmt.Sprintf("live:%d:%d", tenantID, liveID) }
+
+func liveURL(t tenant.Tenant, id int64) string { return fmt.Sprintf("/l/%s/%d", t.Slug, id) }
+
+// roomOf resolves /l/{tenant}/{id} and the viewer (Member.ID 0: anonymous).
+func (s *Server) roomOf(r *http.Request) (memberCtx, live.Live, error) {
+	t, err := s.Tenants.BySlug(r.Context(), r.PathValue("tenant"))
+	if err != nil {
+		return memberCtx{}, live.Live{}, err
+	}
+	id, err := pathID(r, "id")
+	if err != nil {
+		return memberCtx{}, live.Live{}, err
+	}
+	l, err := s.Lives.Get(r.Context(), t.ID, id)
+	if err != nil {
+		return memberCtx{}, l, err
+	}
+	mc := memberCtx{Tenant: t}
+	if m, err := s.memberFromRequest(r, t.ID); err == nil {
+		mc.Member = m
+	}
+	return mc, l, nil
+}
+
+// liveJoinCode is the live's own join link into its first alert group
+// (created on first use): joiners through it are attributed to the live.
+func (s *Server) liveJoinCode(ctx context.Context, l live.Live) (community.JoinCode, bool) {
+	if len(l.Alert.Groups) == 0 {
+		return community.JoinCode{}, false
+	}
+	source := fmt.Sprintf("live:%d", l.ID)
+	codes, err := s.Community.JoinCodes(ctx, l.TenantID, l.Alert.Groups[0])
+	if err == nil {
+		for _, jc := range codes {
+			if jc.Source == source && jc.DisabledAt.IsZero() {
+				return jc, true
+			}
+		}
+	}
+	jc, err := s.Community.NewJoinCode(ctx, community.JoinCode{TenantID: l.TenantID, GroupID: l.Alert.Groups[0], Source: source})
+	if err != nil {
+		s.Logger.Warn("live: join code", "live", l.ID, "err", err)
+		return jc, false
+	}
+	return jc, true
+}
+
+// liveView is the room's state for a page or a "live" frame.
+type liveView struct {
+	ID      int64        `json:"id"`
+	State   string       `json:"state"`
+	Product *live.Product `json:"product,omitempty"`
+	Drops   []dropView   `json:"drops"`
+}
+
+type dropView struct {
+	ID    int64  `json:"id"`
+	Title string `json:"title"`
+	Left  int64  `json:"left"`
+	Open  bool   `json:"open"`
+}
+
+func (s *Server) liveViewOf(ctx context.Context, l live.Live) (liveView, error) {
+	v := liveView{ID: l.ID, State: string(l.State), Drops: []dropView{}}
+	for i := range l.Products {
+		if l.Products[i].ID == l.CurrentProductID {
+			v.Product = &l.Products[i]
+		}
+	}
+	drops, err := s.Lives.Drops(ctx, l.TenantID, l.ID)
+	now := time.Now()
+	for _, d := range drops {
+		v.Drops = append(v.Drops, dropView{ID: d.ID, Title: d.Title, Left: d.Left(), Open: d.OpenAt(now) && d.Left() > 0})
+	}
+	return v, err
+}
+
+func (s *Server) liveRoomPage(w http.ResponseWriter, r *http.Request) {
+	mc, l, err := s.roomOf(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	ctx := r.Context()
+	view, err := s.liveViewOf(ctx, l)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	evs, err := s.Log.LiveComments(ctx, mc.Tenant.ID, l.ID, 0, 50)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	msgs := historyOf(evs, mc.Tenant.Location(), mc.Member.ID)
+	var after int64
+	if len(msgs) > 0 {
+		after = msgs[len(msgs)-1].ID
+	}
+	lotteries, err := s.Lives.Lotteries(ctx, mc.Tenant.ID, l.ID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	data := map[string]any{"Tenant": mc.Tenant, "Member": mc.Member, "Live": l, "View": view, "Messages": msgs, "After": after,
+		"WS": liveURL(mc.Tenant, l.ID) + "/ws", "Lotteries": lotteries}
+	if jc, ok := s.liveJoinCode(ctx, l); ok {
+		data["JoinURL"], data["JoinQR"] = s.joinURL(jc.Code), liveURL(mc.Tenant, l.ID)+"/join.svg"
+	}
+	// The player is another site's page (a platform embed or an HLS
+	// player): this page alone may frame https origins.
+	w.Header().Set("Content-Security-Policy", contentSecurityPolicy+"; frame-src https:")
+	s.render(w, r, "live_room", s.memberPage(r, mc.Tenant, l.Title, data))
+}
+
+// liveJoinQR is the QR code of the live's join link.
+func (s *Server) liveJoinQR(w http.ResponseWriter, r *http.Request) {
+	_, l, err := s.roomOf(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	jc, ok := s.liveJoinCode(r.Context(), l)
+	if !ok {
+		s.fail(w, r, store.ErrNotFound)
+		return
+	}
+	svg, err := track.QRSVG(s.joinURL(jc.Code))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "image/svg+xml")
+	w.Write([]byte(svg))
+}
+
+// liveRoomWS streams the room: comments, and the room's state after each
+// change (product switch, stock, drops, draws). Members may comment.
+func (s *Server) liveRoomWS(w http.ResponseWriter, r *http.Request) {
+	mc, l, err := s.roomOf(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	history := func(ctx context.Context, after int64) ([]event.Event, error) {
+		return s.Log.LiveComments(ctx, mc.Tenant.ID, l.ID, after, catchUpLimit)
+	}
+	var onFrame func(context.Context, *websocket.Conn, frame)
+	if mc.Member.ID != 0 {
+		onFrame = func(ctx context.Context, conn *websocket.Conn, f frame) { s.liveComment(ctx, conn, mc, l, f) }
+	}
+	s.serveWS(w, r, liveRoom(mc.Tenant.ID, l.ID), mc.Member.ID, history, onFrame)
+}
+
+// liveComment stores a member's comment in the room; refused once the live
+// has ended.
+func (s *Server) liveComment(ctx context.Context, conn *websocket.Conn, mc memberCtx, l live.Live, f frame) {
+	text, reply, ok := s.memberText(ctx, conn, mc, f)
+	if !ok {
+		return
+	}
+	if cur, err := s.Lives.Get(ctx, mc.Tenant.ID, l.ID); err != nil || cur.State == live.StateEnded {
+		reply("ended", "live.ended")
+		return
+	}
+	_, err := s.Log.Append(ctx, &event.Event{TenantID: mc.Tenant.ID, Type: event.LiveComment, Source: event.SourceWeb,
+		SourceID: fmt.Sprintf("l%d:m%d:%s", l.ID, mc.Member.ID, f.ClientID), MemberID: mc.Member.ID,
+		Data: event.MustData(event.MessageData{Text: text, SenderName: mc.Member.DisplayName, ReplyTo: l.ID})})
+	if err != nil {
+		s.Logger.Error("live: comment", "live", l.ID, "err", err)
+		reply("internal", "error.internal")
+	}
+}
+
+// liveClaim claims a coupon of a drop for the member.
+func (s *Server) liveClaim(w http.ResponseWriter, r *http.Request) {
+	limitBody(w, r)
+	mc, l, err := s.roomOf(r)
+	if err == nil && mc.Member.ID == 0 {
+		err = community.ErrNotIn
+	}
+	var d live.Drop
+	if err == nil {
+		var id int64
+		if id, err = pathID(r, "drop"); err == nil {
+			d, err = s.Lives.Drop(r.Context(), mc.Tenant.ID, id)
+		}
+	}
+	if err == nil && d.LiveID != l.ID {
+		err = store.ErrNotFound
+	}
+	if err == nil {
+		_, err = s.Lives.Claim(r.Context(), mc.Tenant.ID, d.ID, mc.Member.ID)
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, liveURL(mc.Tenant, l.ID)+"#drops", http.StatusSeeOther)
+}
+
+// pushLive broadcasts the room's state after a change.
+func (s *Server) pushLive(ctx context.Context, tenantID, liveID int64) {
+	l, err := s.Lives.Get(ctx, tenantID, liveID)
+	if err != nil {
+		return
+	}
+	v, err := s.liveViewOf(ctx, l)
+	if err != nil {
+		s.Logger.Warn("live: room state", "live", liveID, "err", err)
+		return
+	}
+	b, _ := json.Marshal(frame{Type: "live", Live: &v})
+	s.Hub.Broadcast(liveRoom(tenantID, liveID), b)
+}

@@ -1,0 +1,157 @@
+package web_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/liveloop/liveloop/internal/app/apptest"
+)
+
+// The live loop through the console, the groups and the live room:
+// schedule → start (alerts the group once, however often started) →
+// comments and a product switch reach the room and the group → a coupon
+// drop → end (recap; no more alerts; no restart).
+func TestLiveLoop(t *testing.T) {
+	each(t, func(t *testing.T, e *apptest.Env) {
+		b, op, persona := routineBrand(t, e, "lives")
+		ctx := context.Background()
+		m := e.Client()
+		chat := m.Join(b.JoinCode.Code, "小美")
+		group, _, err := m.Dial(ctx, chat+"/ws")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer group.CloseNow()
+
+		at := time.Now().Add(time.Hour).In(b.Tenant.Location()).Format("2006-01-02T15:04")
+		form := url.Values{"title": {"周五护肤专场"}, "scheduled_at": {at}, "host": {fmt.Sprint(persona)},
+			"embed_url": {"https://player.example.com/embed/1"}, "products": {"修护精华 | 129 | 99 | 200\n玫瑰唇釉 | 89 | 69 | 50"},
+			"groups": {fmt.Sprint(b.Group.ID)}, "alert_persona": {fmt.Sprint(persona)}, "alert_repeat": {"3"}, "alert_minutes": {"10"}}
+		bad := url.Values{}
+		for k, v := range form {
+			bad[k] = v
+		}
+		bad.Set("products", "修护精华 | 129")
+		must(t, op.PostForm("/console/lives", bad), http.StatusBadRequest, "product line 1 — write name | price | live price | stock")
+		bad.Set("products", "")
+		bad.Set("embed_url", "javascript:alert(1)")
+		must(t, op.PostForm("/console/lives", bad), http.StatusBadRequest)
+		r := op.PostForm("/console/lives", form)
+		must(t, r, http.StatusSeeOther)
+		var id int64
+		fmt.Sscanf(r.Header.Get("Location"), "/console/lives/%d", &id)
+		must(t, op.Get(fmt.Sprintf("/console/lives/%d", id)), 200, "修护精华", "玫瑰唇釉")
+		l, err := e.App.Lives.Get(ctx, b.Tenant.ID, id)
+		if err != nil || len(l.Products) != 2 {
+			t.Fatalf("live %+v %v", l, err)
+		}
+
+		// Start, twice: one alert per group.
+		for range 2 {
+			must(t, op.PostForm(fmt.Sprintf("/console/lives/%d/start", id), url.Values{}), http.StatusSeeOther)
+		}
+		alert := readUntil(t, group, "live alert", func(f wsFrame) bool { return strings.Contains(f.Text, "周五护肤专场") })
+		if !strings.Contains(alert.Text, fmt.Sprintf("/l/%s/%d", b.Tenant.Slug, id)) {
+			t.Fatalf("alert without the room link: %q", alert.Text)
+		}
+		alerts := func() int {
+			var n int
+			e.App.DB.R.QueryRowContext(ctx, `SELECT COUNT(*) FROM outbox WHERE tenant_id = $1 AND idem_key LIKE $2`,
+				b.Tenant.ID, fmt.Sprintf("live:%d:alert:%%", id)).Scan(&n)
+			return n
+		}
+		if n := alerts(); n != 1 {
+			t.Fatalf("%d alerts after starting twice", n)
+		}
+
+		// The live room: the member comments, an anonymous viewer sees it.
+		room := fmt.Sprintf("/l/%s/%d", b.Tenant.Slug, id)
+		must(t, m.Get(room), 200, "周五护肤专场", "join.svg", "player.example.com/embed/1", "data-composer")
+		if csp := m.Get(room).Header.Get("Content-Security-Policy"); !strings.Contains(csp, "frame-src https:") {
+			t.Fatalf("room CSP %q", csp)
+		}
+		viewer := e.Client()
+		must(t, viewer.Get(room), 200, "周五护肤专场")
+		must(t, viewer.Get(room+"/join.svg"), 200, "<svg")
+		anon, _, err := viewer.Dial(ctx, room+"/ws")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer anon.CloseNow()
+		mine, _, err := m.Dial(ctx, room+"/ws")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer mine.CloseNow()
+		send(t, mine, "comment-0001", "<b>好看</b>")
+		if f := readUntil(t, anon, "comment", func(f wsFrame) bool { return f.Text == "<b>好看</b>" }); f.Sender != "小美" {
+			t.Fatalf("comment %+v", f)
+		}
+		// An anonymous viewer cannot comment.
+		send(t, anon, "comment-0002", "匿名")
+
+		// Switching the product: the group hears it, the room shows it.
+		must(t, op.PostForm(fmt.Sprintf("/console/lives/%d/product", id), url.Values{"product": {fmt.Sprint(l.Products[1].ID)}}), http.StatusSeeOther)
+		readUntil(t, group, "product", func(f wsFrame) bool { return strings.Contains(f.Text, "玫瑰唇釉") && strings.Contains(f.Text, "69.00") })
+		readLive(t, anon, func(v liveFrame) bool { return v.Product != nil && v.Product.Name == "玫瑰唇釉" })
+		must(t, op.PostForm(fmt.Sprintf("/console/lives/%d/product", id), url.Values{"product": {"999999"}}), http.StatusBadRequest)
+
+		// A coupon drop: claimed once per member.
+		must(t, op.PostForm(fmt.Sprintf("/console/lives/%d/drop", id), url.Values{"title": {"直播专享 减20"}, "quantity": {"2"}, "minutes": {"10"}}), http.StatusSeeOther)
+		drops, _ := e.App.Lives.Drops(ctx, b.Tenant.ID, id)
+		if len(drops) != 1 {
+			t.Fatalf("drops %v", drops)
+		}
+		claim := fmt.Sprintf("%s/drops/%d/claim", room, drops[0].ID)
+		must(t, m.PostForm(claim, url.Values{}), http.StatusSeeOther)
+		must(t, m.PostForm(claim, url.Values{}), http.StatusConflict)
+		if st := viewer.PostForm(claim, url.Values{}).Status; st == http.StatusSeeOther {
+			t.Fatal("an anonymous viewer claimed a coupon")
+		}
+
+		// End: the recap; no more alerts; no restart; no more comments.
+		must(t, op.PostForm(fmt.Sprintf("/console/lives/%d/end", id), url.Values{}), http.StatusSeeOther)
+		readUntil(t, group, "recap", func(f wsFrame) bool { return strings.Contains(f.Text, "周五护肤专场") && strings.Contains(f.Text, "修护精华") })
+		before := alerts()
+		e.App.Runner.RunOnce(ctx)
+		if alerts() != before {
+			t.Fatal("an alert after the end")
+		}
+		must(t, op.PostForm(fmt.Sprintf("/console/lives/%d/start", id), url.Values{}), http.StatusConflict)
+	})
+}
+
+type liveFrame struct {
+	State   string `json:"state"`
+	Product *struct {
+		Name  string
+		Stock int64
+	} `json:"product"`
+}
+
+func readLive(t *testing.T, c *websocket.Conn, ok func(liveFrame) bool) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	for {
+		_, b, err := c.Read(ctx)
+		if err != nil {
+			t.Fatalf("waiting for the room's state: %v", err)
+		}
+		var f struct {
+			Type string     `json:"type"`
+			Live *liveFrame `json:"live"`
+		}
+		if json.Unmarshal(b, &f) == nil && f.Type == "live" && f.Live != nil && ok(*f.Live) {
+			return
+		}
+	}
+}
