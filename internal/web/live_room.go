@@ -72,10 +72,10 @@ func (s *Server) liveJoinCode(ctx context.Context, l live.Live) (community.JoinC
 
 // liveView is the room's state for a page or a "live" frame.
 type liveView struct {
-	ID      int64        `json:"id"`
-	State   string       `json:"state"`
+	ID      int64         `json:"id"`
+	State   string        `json:"state"`
 	Product *live.Product `json:"product,omitempty"`
-	Drops   []dropView   `json:"drops"`
+	Drops   []dropView    `json:"drops"`
 }
 
 type dropView struct {

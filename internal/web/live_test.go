@@ -100,7 +100,9 @@ func TestLiveLoop(t *testing.T) {
 
 		// Switching the product: the group hears it, the room shows it.
 		must(t, op.PostForm(fmt.Sprintf("/console/lives/%d/product", id), url.Values{"product": {fmt.Sprint(l.Products[1].ID)}}), http.StatusSeeOther)
-		readUntil(t, group, "product", func(f wsFrame) bool { return strings.Contains(f.Text, "玫瑰唇釉") && strings.Contains(f.Text, "69.00") })
+		readUntil(t, group, "product", func(f wsFrame) bool {
+			return strings.Contains(f.Text, "玫瑰唇釉") && strings.Contains(f.Text, "69.00")
+		})
 		readLive(t, anon, func(v liveFrame) bool { return v.Product != nil && v.Product.Name == "玫瑰唇釉" })
 		must(t, op.PostForm(fmt.Sprintf("/console/lives/%d/product", id), url.Values{"product": {"999999"}}), http.StatusBadRequest)
 
@@ -119,7 +121,9 @@ func TestLiveLoop(t *testing.T) {
 
 		// End: the recap; no more alerts; no restart; no more comments.
 		must(t, op.PostForm(fmt.Sprintf("/console/lives/%d/end", id), url.Values{}), http.StatusSeeOther)
-		readUntil(t, group, "recap", func(f wsFrame) bool { return strings.Contains(f.Text, "周五护肤专场") && strings.Contains(f.Text, "修护精华") })
+		readUntil(t, group, "recap", func(f wsFrame) bool {
+			return strings.Contains(f.Text, "周五护肤专场") && strings.Contains(f.Text, "修护精华")
+		})
 		before := alerts()
 		e.App.Runner.RunOnce(ctx)
 		if alerts() != before {
