@@ -12,6 +12,7 @@ import (
 	"github.com/liveloop/liveloop/internal/channel/webchat"
 	"github.com/liveloop/liveloop/internal/community"
 	"github.com/liveloop/liveloop/internal/event"
+	"github.com/liveloop/liveloop/internal/live"
 	"github.com/liveloop/liveloop/internal/loyalty"
 	"github.com/liveloop/liveloop/internal/member"
 	"github.com/liveloop/liveloop/internal/poll"
@@ -30,6 +31,7 @@ type Deps struct {
 	Loyalty   *loyalty.Service // optional: rewards, check-ins, points
 	Polls     *poll.Service    // optional: polls and prompts
 	Accounts  *account.Manager // optional: Telegram and LINE accounts (placeholders)
+	Lives     *live.Service    // optional: the next live with its product list
 }
 
 // Result describes the demo brand.

@@ -16,6 +16,7 @@ import (
 	"github.com/liveloop/liveloop/internal/community"
 	"github.com/liveloop/liveloop/internal/demo"
 	"github.com/liveloop/liveloop/internal/event"
+	"github.com/liveloop/liveloop/internal/live"
 	"github.com/liveloop/liveloop/internal/loyalty"
 	"github.com/liveloop/liveloop/internal/member"
 	"github.com/liveloop/liveloop/internal/poll"
@@ -231,6 +232,7 @@ func TestSeedRoutine(t *testing.T) {
 			account.Telegram: func(account.Account, map[string]string) (channel.Channel, error) { return nil, nil },
 			account.LINE:     func(account.Account, map[string]string) (channel.Channel, error) { return nil, nil },
 		}, slog.Default())
+		d.Lives = live.New(db, d.Log)
 		r, _, err := demo.Seed(ctx, d, 7, now)
 		if err != nil {
 			t.Fatal(err)
@@ -250,6 +252,8 @@ func TestSeedRoutine(t *testing.T) {
 			"entries":       {count(t, db, `SELECT COUNT(*) FROM poll_entries WHERE tenant_id = $1`, tid), 8, 8},
 			"private":       {count(t, db, `SELECT COUNT(*) FROM events WHERE tenant_id = $1 AND type = 'direct_message'`, tid), 4, 4},
 			"questions":     {count(t, db, `SELECT COUNT(*) FROM community_groups WHERE tenant_id = $1 AND join_question <> ''`, tid), 1, 1},
+			"lives":         {count(t, db, `SELECT COUNT(*) FROM lives WHERE tenant_id = $1 AND state = 'scheduled'`, tid), 1, 1},
+			"live products": {count(t, db, `SELECT COUNT(*) FROM live_products WHERE tenant_id = $1`, tid), 4, 4},
 			"channels":      {count(t, db, `SELECT COUNT(*) FROM channel_accounts WHERE tenant_id = $1 AND status = 'demo' AND last_error LIKE '%cannot connect%'`, tid), 2, 2},
 		} {
 			if c.n < c.lo || c.n > c.hi {

@@ -9,6 +9,7 @@ import (
 	"github.com/liveloop/liveloop/internal/bot"
 	"github.com/liveloop/liveloop/internal/bot/runner"
 	"github.com/liveloop/liveloop/internal/channel/account"
+	"github.com/liveloop/liveloop/internal/live"
 	"github.com/liveloop/liveloop/internal/loyalty"
 	"github.com/liveloop/liveloop/internal/store"
 )
@@ -75,7 +76,29 @@ func (g *generator) seedRoutine(ctx context.Context) error {
 	if err := g.seedActivities(ctx, personas); err != nil {
 		return err
 	}
-	return g.seedChannels(ctx, personas[bot.RoleBot].ID)
+	if err := g.seedChannels(ctx, personas[bot.RoleBot].ID); err != nil {
+		return err
+	}
+	return g.seedLive(ctx, personas[bot.RoleHost].ID, personas[bot.RoleAssistant].ID)
+}
+
+// seedLive schedules tomorrow evening's live with its product list: the
+// operator starts it from the console and the groups are alerted.
+func (g *generator) seedLive(ctx context.Context, host, assistant int64) error {
+	if g.d.Lives == nil {
+		return nil
+	}
+	at := g.end.Add(24*time.Hour + 20*time.Hour) // tomorrow 20:00, tenant time
+	_, err := g.d.Lives.Schedule(ctx, live.Live{TenantID: g.tenant.ID, Title: "周五护肤专场：秋冬修护", HostPersonaID: host, ScheduledAt: at,
+		StreamURL: "https://live.example.com/bloom", StaffID: g.staffID,
+		Alert: live.Alert{Groups: []int64{g.groups[0].ID, g.groups[1].ID}, Repeat: 3, Interval: 10 * time.Minute, PersonaID: assistant},
+		Products: []live.Product{
+			{Position: 1, Name: "修护精华 30ml", Price: 12900, LivePrice: 9900, Stock: 200},
+			{Position: 2, Name: "玫瑰红唇釉", Price: 8900, LivePrice: 6900, Stock: 150},
+			{Position: 3, Name: "氨基酸洁面 120g", Price: 6900, LivePrice: 4900, Stock: 300},
+			{Position: 4, Name: "冬季修护面霜（限量）", Price: 25900, LivePrice: 19900, Stock: 50},
+		}})
+	return err
 }
 
 // seedChannels connects a Telegram bot and a LINE account with placeholder
