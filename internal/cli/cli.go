@@ -47,6 +47,7 @@ func commands() []command {
 		{"backup", "write a consistent copy of the SQLite database: backup FILE", backup},
 		{"tenant", "create a brand and its owner account", createTenant},
 		{"config", "print a sample configuration file listing every key", printConfig},
+		{"lottery", "verify a live lottery's published draw: lottery verify FILE", lottery},
 		{"version", "print the version", printVersion},
 	}
 }

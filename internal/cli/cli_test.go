@@ -3,11 +3,15 @@ package cli
 import (
 	"bytes"
 	"context"
+	"encoding/hex"
+	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/liveloop/liveloop/internal/live"
 	"github.com/liveloop/liveloop/internal/store"
 )
 
@@ -80,5 +84,39 @@ func TestConfigSample(t *testing.T) {
 	code, out, _ := run(t, nil, "config")
 	if code != 0 || !strings.Contains(out, "# db = liveloop.db") || !strings.Contains(out, "shutdown_timeout") {
 		t.Fatalf("config: %d %q", code, out)
+	}
+}
+
+// The verifier recomputes a draw from its published record and refuses a
+// record whose winners or seed were changed.
+func TestLotteryVerify(t *testing.T) {
+	seed := live.NewSeed()
+	eligible := []int64{3, 5, 8, 13, 21, 34, 55}
+	rec := LotteryRecord{Prize: "面霜", Commitment: live.Commitment(seed), Seed: hex.EncodeToString(seed), WinnerCount: 3,
+		Eligible: eligible, Winners: live.Pick(seed, eligible, 3)}
+	write := func(r LotteryRecord) string {
+		p := filepath.Join(t.TempDir(), "lottery.json")
+		b, _ := json.Marshal(r)
+		os.WriteFile(p, b, 0o600)
+		return p
+	}
+	if code, out, errOut := run(t, nil, "lottery", "verify", write(rec)); code != 0 || !strings.Contains(out, "verified") {
+		t.Fatalf("genuine draw: %d %q %q", code, out, errOut)
+	}
+	tampered := rec
+	tampered.Winners = append([]int64{rec.Eligible[0]}, rec.Winners[1:]...)
+	if slices.Equal(tampered.Winners, rec.Winners) {
+		tampered.Winners = append([]int64{rec.Eligible[1]}, rec.Winners[1:]...)
+	}
+	if code, _, errOut := run(t, nil, "lottery", "verify", write(tampered)); code != 1 || !strings.Contains(errOut, "not") {
+		t.Fatalf("tampered winners: %d %q", code, errOut)
+	}
+	other := rec
+	other.Seed = hex.EncodeToString(live.NewSeed())
+	if code, _, errOut := run(t, nil, "lottery", "verify", write(other)); code != 1 || !strings.Contains(errOut, "commitment") {
+		t.Fatalf("another seed: %d %q", code, errOut)
+	}
+	if code, _, _ := run(t, nil, "lottery", "check"); code != 1 {
+		t.Fatal("a wrong subcommand was accepted")
 	}
 }

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -237,4 +238,59 @@ func (s *Server) pushLive(ctx context.Context, tenantID, liveID int64) {
 	}
 	b, _ := json.Marshal(frame{Type: "live", Live: &v})
 	s.Hub.Broadcast(liveRoom(tenantID, liveID), b)
+}
+
+// liveLottery publishes a lottery as JSON: before the draw its commitment,
+// after it also the seed, the eligible list and the winners — what
+// `liveloop lottery verify` checks.
+func (s *Server) liveLottery(w http.ResponseWriter, r *http.Request) {
+	mc, l, err := s.roomOf(r)
+	var lt live.Lottery
+	if err == nil {
+		var id int64
+		if id, err = pathID(r, "lottery"); err == nil {
+			lt, err = s.Lives.Lottery(r.Context(), mc.Tenant.ID, id)
+		}
+	}
+	if err == nil && lt.LiveID != l.ID {
+		err = store.ErrNotFound
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	rec := map[string]any{"prize": lt.Prize, "commitment": lt.Commitment, "winner_count": lt.WinnerCount}
+	if lt.Drawn() {
+		rec["seed"], rec["eligible"], rec["winners"] = hex.EncodeToString(lt.Seed), lt.Eligible, lt.Winners
+	}
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(rec)
+}
+
+// liveLotteryClaim lets a winner claim the prize; winners must be members
+// of the community (the seeds' hook: win in the live, claim in the group).
+func (s *Server) liveLotteryClaim(w http.ResponseWriter, r *http.Request) {
+	limitBody(w, r)
+	mc, l, err := s.roomOf(r)
+	if err == nil && mc.Member.ID == 0 {
+		err = community.ErrNotIn
+	}
+	var lt live.Lottery
+	if err == nil {
+		var id int64
+		if id, err = pathID(r, "lottery"); err == nil {
+			lt, err = s.Lives.Lottery(r.Context(), mc.Tenant.ID, id)
+		}
+	}
+	if err == nil && lt.LiveID != l.ID {
+		err = store.ErrNotFound
+	}
+	if err == nil {
+		_, err = s.Lives.ClaimPrize(r.Context(), mc.Tenant.ID, lt.ID, mc.Member.ID)
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, liveURL(mc.Tenant, l.ID)+"#lotteries", http.StatusSeeOther)
 }

@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -13,6 +14,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/liveloop/liveloop/internal/app/apptest"
+	"github.com/liveloop/liveloop/internal/live"
 )
 
 // The live loop through the console, the groups and the live room:
@@ -117,6 +119,36 @@ func TestLiveLoop(t *testing.T) {
 		must(t, m.PostForm(claim, url.Values{}), http.StatusConflict)
 		if st := viewer.PostForm(claim, url.Values{}).Status; st == http.StatusSeeOther {
 			t.Fatal("an anonymous viewer claimed a coupon")
+		}
+
+		// A lottery: announced with its commitment, drawn from the
+		// eligible members, verifiable from its published record; the
+		// winner claims, an outsider cannot.
+		must(t, op.PostForm(fmt.Sprintf("/console/lives/%d/lottery", id), url.Values{"prize": {"面霜正装"}, "winners": {"1"}}), http.StatusSeeOther)
+		lts, _ := e.App.Lives.Lotteries(ctx, b.Tenant.ID, id)
+		if len(lts) != 1 || lts[0].Commitment == "" {
+			t.Fatalf("lotteries %+v", lts)
+		}
+		record := fmt.Sprintf("%s/lotteries/%d", room, lts[0].ID)
+		if body := viewer.Get(record).Body; strings.Contains(body, `"seed"`) || !strings.Contains(body, lts[0].Commitment) {
+			t.Fatalf("record before the draw: %s", body)
+		}
+		must(t, op.PostForm(fmt.Sprintf("/console/lives/%d/draw", id), url.Values{"lottery": {fmt.Sprint(lts[0].ID)}}), http.StatusSeeOther)
+		var rec struct {
+			Commitment  string  `json:"commitment"`
+			Seed        string  `json:"seed"`
+			WinnerCount int     `json:"winner_count"`
+			Eligible    []int64 `json:"eligible"`
+			Winners     []int64 `json:"winners"`
+		}
+		json.Unmarshal([]byte(viewer.Get(record).Body), &rec)
+		seed, _ := hex.DecodeString(rec.Seed)
+		if err := live.Verify(seed, rec.Commitment, rec.Eligible, rec.WinnerCount, rec.Winners); err != nil || len(rec.Winners) != 1 {
+			t.Fatalf("published draw does not verify: %v %+v", err, rec)
+		}
+		must(t, m.PostForm(record+"/claim", url.Values{}), http.StatusSeeOther) // 小美 is the only member in a group
+		if st := viewer.PostForm(record+"/claim", url.Values{}).Status; st == http.StatusSeeOther {
+			t.Fatal("an outsider claimed the prize")
 		}
 
 		// End: the recap; no more alerts; no restart; no more comments.
