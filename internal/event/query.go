@@ -91,6 +91,21 @@ func (l *Log) LiveComments(ctx context.Context, tenantID, liveID, afterID int64,
 	return scan(rows)
 }
 
+// LastLiveLikes returns the latest live_liked event of a live (ID 0:
+// none yet).
+func (l *Log) LastLiveLikes(ctx context.Context, tenantID, liveID int64) (Event, error) {
+	rows, err := l.db.R.QueryContext(ctx, `SELECT `+selectCols+` FROM events WHERE tenant_id = $1 AND type = $2 AND source = 'live'
+		AND source_id LIKE $3 ORDER BY id DESC LIMIT 1`, tenantID, string(LiveLiked), fmt.Sprintf("likes:%d:%%", liveID))
+	if err != nil {
+		return Event{}, err
+	}
+	evs, err := scan(rows)
+	if err != nil || len(evs) == 0 {
+		return Event{}, err
+	}
+	return evs[0], nil
+}
+
 // MemberTimeline returns the latest events of the given member ids (a
 // person and the records merged into it), newest first.
 func (l *Log) MemberTimeline(ctx context.Context, tenantID int64, memberIDs []int64, limit int) ([]Event, error) {

@@ -26,7 +26,13 @@ type LiveData struct {
 	DropID    int64   `json:"drop_id,omitempty"`    // coupon_claimed
 	LotteryID int64   `json:"lottery_id,omitempty"` // lottery_drawn
 	Winners   []int64 `json:"winners,omitempty"`    // lottery_drawn, in the order drawn
+	Likes     int64   `json:"likes,omitempty"`      // live_liked: the running total after this batch
+	Added     int64   `json:"added,omitempty"`      // live_liked: likes in this batch
 }
+
+// LiveLiked records a batch of likes in a live room (likes are counted in
+// memory and written a few times a second, not one row per tap).
+const LiveLiked Type = "live_liked"
 
 // LiveComment is a viewer's comment in a live room (danmaku): MemberID is
 // the viewer (members only may comment), GroupID 0, Data MessageData; the

@@ -65,6 +65,10 @@ func (s *Server) memberInboxWS(w http.ResponseWriter, r *http.Request) {
 
 // memberDM stores the member's message in their thread.
 func (s *Server) memberDM(ctx context.Context, conn *websocket.Conn, mc memberCtx, f frame) {
+	if f.Type != "send" {
+		writeJSON(ctx, conn, frame{Type: "error", Code: "bad_frame", Message: "unsupported frame"})
+		return
+	}
 	text, reply, ok := s.memberText(ctx, conn, mc, f)
 	if !ok {
 		return

@@ -25,6 +25,7 @@ type frame struct {
 	Message  string     `json:"message,omitempty"`
 	Poll     *pollFrame `json:"poll,omitempty"` // type "poll": a live tally
 	Live     *liveView  `json:"live,omitempty"` // type "live": the live room's state
+	Likes    int64      `json:"likes,omitempty"` // type "likes": the room's running total
 
 	// For server-rendered history only.
 	Local string `json:"-"` // At in the tenant's time zone

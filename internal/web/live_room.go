@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"sync"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	"golang.org/x/time/rate"
 
 	"github.com/liveloop/liveloop/internal/community"
 	"github.com/liveloop/liveloop/internal/event"
@@ -128,8 +130,13 @@ func (s *Server) liveRoomPage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	likes, err := s.likeTotal(ctx, mc.Tenant.ID, l.ID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	data := map[string]any{"Tenant": mc.Tenant, "Member": mc.Member, "Live": l, "View": view, "Messages": msgs, "After": after,
-		"WS": liveURL(mc.Tenant, l.ID) + "/ws", "Lotteries": lotteries}
+		"WS": liveURL(mc.Tenant, l.ID) + "/ws", "Lotteries": lotteries, "Likes": likes}
 	if jc, ok := s.liveJoinCode(ctx, l); ok {
 		data["JoinURL"], data["JoinQR"] = s.joinURL(jc.Code), liveURL(mc.Tenant, l.ID)+"/join.svg"
 	}
@@ -171,9 +178,20 @@ func (s *Server) liveRoomWS(w http.ResponseWriter, r *http.Request) {
 	history := func(ctx context.Context, after int64) ([]event.Event, error) {
 		return s.Log.LiveComments(ctx, mc.Tenant.ID, l.ID, after, catchUpLimit)
 	}
-	var onFrame func(context.Context, *websocket.Conn, frame)
-	if mc.Member.ID != 0 {
-		onFrame = func(ctx context.Context, conn *websocket.Conn, f frame) { s.liveComment(ctx, conn, mc, l, f) }
+	// Anyone watching may like, a few times a second per connection;
+	// members may comment.
+	likes := rate.NewLimiter(5, 10)
+	onFrame := func(ctx context.Context, conn *websocket.Conn, f frame) {
+		switch {
+		case f.Type == "like":
+			if likes.Allow() {
+				s.likes.add(mc.Tenant.ID, l.ID)
+			}
+		case mc.Member.ID != 0:
+			s.liveComment(ctx, conn, mc, l, f)
+		default:
+			writeJSON(ctx, conn, frame{Type: "error", Code: "not_member", Message: s.Catalog.T(s.lang(r, mc.Tenant.Locale), "lv.comment_join")})
+		}
 	}
 	s.serveWS(w, r, liveRoom(mc.Tenant.ID, l.ID), mc.Member.ID, history, onFrame)
 }
@@ -293,4 +311,85 @@ func (s *Server) liveLotteryClaim(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.Redirect(w, r, liveURL(mc.Tenant, l.ID)+"#lotteries", http.StatusSeeOther)
+}
+
+// likeCounter aggregates likes in memory: a tap is a counter increment,
+// and a few times a second each room's new likes are written as one event
+// and its total broadcast — so a room of thousands liking at once costs a
+// handful of writes and frames, not one per tap.
+type likeCounter struct {
+	mu      sync.Mutex
+	pending map[[2]int64]int64 // (tenant, live) → likes since the last flush
+	total   map[[2]int64]int64 // (tenant, live) → running total (loaded on first use)
+}
+
+func (c *likeCounter) add(tenantID, liveID int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.pending == nil {
+		c.pending = map[[2]int64]int64{}
+	}
+	c.pending[[2]int64{tenantID, liveID}]++
+}
+
+func (c *likeCounter) take() map[[2]int64]int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	p := c.pending
+	c.pending = map[[2]int64]int64{}
+	return p
+}
+
+// flushLikes writes and broadcasts the rooms' new likes until ctx ends.
+func (s *Server) flushLikes(ctx context.Context) {
+	t := time.NewTicker(300 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		for k, n := range s.likes.take() {
+			total, err := s.likeTotal(ctx, k[0], k[1])
+			if err != nil {
+				s.Logger.Warn("live: likes", "live", k[1], "err", err)
+				continue
+			}
+			total += n
+			now := time.Now()
+			_, err = s.Log.Append(ctx, &event.Event{TenantID: k[0], Type: event.LiveLiked, Source: event.SourceLive,
+				SourceID: fmt.Sprintf("likes:%d:%d", k[1], now.UnixNano()), At: now,
+				Data: event.MustData(event.LiveData{LiveID: k[1], Likes: total, Added: n})})
+			if err != nil {
+				s.Logger.Warn("live: likes", "live", k[1], "err", err)
+				continue
+			}
+			s.likes.mu.Lock()
+			if s.likes.total == nil {
+				s.likes.total = map[[2]int64]int64{}
+			}
+			s.likes.total[k] = total
+			s.likes.mu.Unlock()
+			b, _ := json.Marshal(frame{Type: "likes", Likes: total})
+			s.Hub.Broadcast(liveRoom(k[0], k[1]), b)
+		}
+	}
+}
+
+// likeTotal is a room's running total: in memory, or the last written.
+func (s *Server) likeTotal(ctx context.Context, tenantID, liveID int64) (int64, error) {
+	s.likes.mu.Lock()
+	total, ok := s.likes.total[[2]int64{tenantID, liveID}]
+	s.likes.mu.Unlock()
+	if ok {
+		return total, nil
+	}
+	e, err := s.Log.LastLiveLikes(ctx, tenantID, liveID)
+	if err != nil || e.ID == 0 {
+		return 0, err
+	}
+	var d event.LiveData
+	err = e.Decode(&d)
+	return d.Likes, err
 }

@@ -97,8 +97,23 @@ func TestLiveLoop(t *testing.T) {
 		if f := readUntil(t, anon, "comment", func(f wsFrame) bool { return f.Text == "<b>好看</b>" }); f.Sender != "小美" {
 			t.Fatalf("comment %+v", f)
 		}
-		// An anonymous viewer cannot comment.
+		// An anonymous viewer cannot comment, but may like — at a
+		// person's pace: a flood of taps counts a few.
 		send(t, anon, "comment-0002", "匿名")
+		for range 40 {
+			if err := anon.Write(ctx, websocket.MessageText, []byte(`{"type":"like"}`)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		likes := readLikes(t, mine)
+		if likes < 1 || likes > 20 {
+			t.Fatalf("%d likes counted from a flood of 40 taps", likes)
+		}
+		// The page shows the running total (it may have grown since).
+		var shown int64
+		if _, err := fmt.Sscanf(strings.SplitN(viewer.Get(room).Body, "data-likes>", 2)[1], "%d", &shown); err != nil || shown < likes || shown > 20 {
+			t.Fatalf("page shows %d likes (%v), the room said %d", shown, err, likes)
+		}
 
 		// Switching the product: the group hears it, the room shows it.
 		must(t, op.PostForm(fmt.Sprintf("/console/lives/%d/product", id), url.Values{"product": {fmt.Sprint(l.Products[1].ID)}}), http.StatusSeeOther)
@@ -163,6 +178,26 @@ func TestLiveLoop(t *testing.T) {
 		}
 		must(t, op.PostForm(fmt.Sprintf("/console/lives/%d/start", id), url.Values{}), http.StatusConflict)
 	})
+}
+
+// readLikes returns the first likes total a room socket receives.
+func readLikes(t *testing.T, c *websocket.Conn) int64 {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	for {
+		_, b, err := c.Read(ctx)
+		if err != nil {
+			t.Fatalf("waiting for likes: %v", err)
+		}
+		var f struct {
+			Type  string `json:"type"`
+			Likes int64  `json:"likes"`
+		}
+		if json.Unmarshal(b, &f) == nil && f.Type == "likes" {
+			return f.Likes
+		}
+	}
 }
 
 type liveFrame struct {

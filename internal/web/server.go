@@ -67,6 +67,7 @@ type Server struct {
 	tallyMu   sync.Mutex
 	tallyDue  map[refresh]bool // polls and live rooms whose state is to be sent
 	tallyWake chan struct{}
+	likes     likeCounter
 }
 
 // New builds the server; it fails if a template does not parse.
@@ -94,6 +95,7 @@ func New(d Deps) (*Server, error) {
 func (s *Server) Run(ctx context.Context) error {
 	unsubscribe := s.Log.Bus().Subscribe(s.forward)
 	go s.tallies(ctx)
+	go s.flushLikes(ctx)
 	<-ctx.Done()
 	unsubscribe()
 	return nil

@@ -128,7 +128,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request, rm string, memb
 				return
 			}
 			var f frame
-			if json.Unmarshal(data, &f) != nil || f.Type != "send" || onFrame == nil {
+			if json.Unmarshal(data, &f) != nil || (f.Type != "send" && f.Type != "like") || onFrame == nil {
 				writeJSON(ctx, conn, frame{Type: "error", Code: "bad_frame", Message: "unsupported frame"})
 				continue
 			}
@@ -169,6 +169,10 @@ func writeJSON(ctx context.Context, conn *websocket.Conn, f frame) error {
 // memberSend stores a member's message. Membership is checked for every
 // message, so a removed member cannot post on a socket opened earlier.
 func (s *Server) memberSend(ctx context.Context, conn *websocket.Conn, mc memberCtx, g community.Group, f frame) {
+	if f.Type != "send" {
+		writeJSON(ctx, conn, frame{Type: "error", Code: "bad_frame", Message: "unsupported frame"})
+		return
+	}
 	text, reply, ok := s.memberText(ctx, conn, mc, f)
 	if !ok {
 		return

@@ -174,6 +174,10 @@
       if (f.type === "message") add(f);
       else if (f.type === "poll" && f.poll) showTally(f.poll);
       else if (f.type === "live" && f.live) showLive(f.live);
+      else if (f.type === "likes") {
+        var lk = document.querySelector("[data-likes]");
+        if (lk) lk.textContent = String(f.likes);
+      }
       else if (f.type === "error") showError(f.message || f.code);
       else if (f.type === "hidden") {
         var gone = list.querySelector('li[data-id="' + Number(f.id) + '"]');
@@ -201,6 +205,11 @@
     if (persona) b.persona = parseInt(persona.value, 10) || 0;
     return b;
   }
+
+  var likeButton = document.querySelector("[data-like]");
+  if (likeButton) likeButton.addEventListener("click", function () {
+    if (ws && ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ type: "like" }));
+  });
 
   list.scrollTop = list.scrollHeight;
   form.addEventListener("submit", function (e) {
