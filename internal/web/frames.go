@@ -23,8 +23,8 @@ type frame struct {
 	ClientID string     `json:"client_id,omitempty"`
 	Code     string     `json:"code,omitempty"`
 	Message  string     `json:"message,omitempty"`
-	Poll     *pollFrame `json:"poll,omitempty"` // type "poll": a live tally
-	Live     *liveView  `json:"live,omitempty"` // type "live": the live room's state
+	Poll     *pollFrame `json:"poll,omitempty"`  // type "poll": a live tally
+	Live     *liveView  `json:"live,omitempty"`  // type "live": the live room's state
 	Likes    int64      `json:"likes,omitempty"` // type "likes": the room's running total
 
 	// For server-rendered history only.

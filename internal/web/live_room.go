@@ -2,11 +2,11 @@ package web
 
 import (
 	"context"
-	"sync"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/coder/websocket"
