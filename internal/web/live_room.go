@@ -17,6 +17,7 @@ import (
 	"github.com/liveloop/liveloop/internal/live"
 	"github.com/liveloop/liveloop/internal/store"
 	"github.com/liveloop/liveloop/internal/tenant"
+	"github.com/liveloop/liveloop/internal/textnorm"
 	"github.com/liveloop/liveloop/internal/track"
 )
 
@@ -24,6 +25,10 @@ import (
 // comments in real time, and the call to join the community (a join link
 // of its own, so joiners are attributed to the live). Anyone may watch;
 // members of the brand's community may comment and claim.
+
+// maxComment is the longest comment (danmaku are short; the room shows
+// them over the player).
+const maxComment = 200
 
 func liveRoom(tenantID, liveID int64) string { return fmt.Sprintf("live:%d:%d", tenantID, liveID) }
 
@@ -201,6 +206,10 @@ func (s *Server) liveRoomWS(w http.ResponseWriter, r *http.Request) {
 func (s *Server) liveComment(ctx context.Context, conn *websocket.Conn, mc memberCtx, l live.Live, f frame) {
 	text, reply, ok := s.memberText(ctx, conn, mc, f)
 	if !ok {
+		return
+	}
+	if !textnorm.Limit(text, maxComment) {
+		reply("too_long", "lv.comment_too_long")
 		return
 	}
 	if cur, err := s.Lives.Get(ctx, mc.Tenant.ID, l.ID); err != nil || cur.State == live.StateEnded {

@@ -93,6 +93,12 @@ func TestLiveLoop(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer mine.CloseNow()
+		send(t, mine, "comment-long", strings.Repeat("长", 201))
+		for f := read(t, mine); f.Type != "error" || f.Code != "too_long"; f = read(t, mine) {
+			if f.Type == "message" {
+				t.Fatalf("a 201-character comment was posted: %+v", f)
+			}
+		}
 		send(t, mine, "comment-0001", "<b>好看</b>")
 		if f := readUntil(t, anon, "comment", func(f wsFrame) bool { return f.Text == "<b>好看</b>" }); f.Sender != "小美" {
 			t.Fatalf("comment %+v", f)
