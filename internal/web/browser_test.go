@@ -288,3 +288,53 @@ func TestBrowserPoll(t *testing.T) {
 		t.Fatalf("live tally: %v\n%s", err, dump(t, member))
 	}
 }
+
+// The live room in a real browser: a comment from another client appears
+// (hostile text stays text), the host's product switch shows on the card,
+// and the join call to action shows its QR code.
+func TestBrowserLiveRoom(t *testing.T) {
+	root := browser(t)
+	e := apptest.Start(t, store.SQLite)
+	b, op, persona := routineBrand(t, e, "liveb")
+	at := time.Now().Add(time.Hour).In(b.Tenant.Location()).Format("2006-01-02T15:04")
+	r := op.PostForm("/console/lives", url.Values{"title": {"周五护肤专场"}, "scheduled_at": {at}, "host": {fmt.Sprint(persona)},
+		"products": {"修护精华 | 129 | 99 | 200\n玫瑰唇釉 | 89 | 69 | 50"}, "groups": {fmt.Sprint(b.Group.ID)},
+		"alert_persona": {fmt.Sprint(persona)}, "alert_repeat": {"1"}, "alert_minutes": {"10"}})
+	var id int64
+	fmt.Sscanf(r.Header.Get("Location"), "/console/lives/%d", &id)
+	if id == 0 {
+		t.Fatalf("schedule: %d %.300s", r.Status, r.Body)
+	}
+	op.PostForm(fmt.Sprintf("/console/lives/%d/start", id), url.Values{})
+	other := e.Client()
+	other.Join(b.JoinCode.Code, "阿珍")
+	room := fmt.Sprintf("/l/%s/%d", b.Tenant.Slug, id)
+	viewer := tab(t, root)
+	err := chromedp.Do(viewer,
+		chromedp.Navigate(e.URL+room),
+		wait(`document.querySelector('[data-status]').dataset.state === 'online'`),
+		wait(`(() => { const i = document.querySelector('[data-join-cta] img'); return i && i.complete && i.naturalWidth > 0 })()`),
+	)
+	if err != nil {
+		t.Fatalf("open the room: %v\n%s", err, dump(t, viewer))
+	}
+	ws, _, err := other.Dial(context.Background(), room+"/ws")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.CloseNow()
+	send(t, ws, "comment-browser-1", `<img src=x onerror=alert(1)>好看`)
+	l, err := e.App.Lives.Get(context.Background(), b.Tenant.ID, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(viewer, wait(hasText(`[data-messages] .text`, `<img src=x onerror=alert(1)>好看`))); err != nil {
+		t.Fatalf("comment: %v\n%s", err, dump(t, viewer))
+	}
+	op.PostForm(fmt.Sprintf("/console/lives/%d/product", id), url.Values{"product": {fmt.Sprint(l.Products[1].ID)}})
+	if err := chromedp.Do(viewer,
+		wait(`!document.querySelector('[data-product]').hidden && document.querySelector('[data-product-name]').textContent === '玫瑰唇釉'`),
+	); err != nil {
+		t.Fatalf("product switch: %v\n%s", err, dump(t, viewer))
+	}
+}
