@@ -38,3 +38,21 @@ const LiveLiked Type = "live_liked"
 // the viewer (members only may comment), GroupID 0, Data MessageData; the
 // source id is "l<live>:m<member>:<client id>".
 const LiveComment Type = "live_comment"
+
+// LivePlatform is an event the streaming platform reported for a live
+// through the ingestion API (viewers, a comment, likes, an order); Data
+// is LivePlatformData. The source is "liveapi:<live id>" and the source id
+// the platform's own id, so a resent event is stored once.
+const LivePlatform Type = "live_platform"
+
+// LivePlatformData is the Data of a LivePlatform event.
+type LivePlatformData struct {
+	LiveID  int64  `json:"live_id"`
+	Kind    string `json:"kind"`              // viewers, comment, like, order
+	Count   int64  `json:"count,omitempty"`   // viewers: concurrent viewers; like: likes in the batch
+	User    string `json:"user,omitempty"`    // the platform's id of the viewer or buyer
+	Name    string `json:"name,omitempty"`    // their display name
+	Text    string `json:"text,omitempty"`    // comment
+	Amount  int64  `json:"amount,omitempty"`  // order: total in minor units
+	Product string `json:"product,omitempty"` // order: the platform's product id or name
+}

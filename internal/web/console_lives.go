@@ -124,6 +124,7 @@ func (s *Server) liveShow(w http.ResponseWriter, r *http.Request, c *staffCtx) {
 	}
 	s.render(w, r, "live", s.staffPage(c, l.Title, "lives", map[string]any{
 		"Live": l, "Drops": drops, "Lotteries": lotteries, "RoomURL": s.Runner.LiveURL(c.Tenant, l.ID),
+		"APIURL": fmt.Sprintf("%s/api/lives/%s/%d/events", s.PublicURL, c.Tenant.Slug, l.ID), "APIKey": s.liveIngestKey(c.Tenant.ID, l.ID),
 	}))
 }
 

@@ -38,6 +38,7 @@ func (s *Server) Routes() []Route {
 		pub("POST /login", s.login),
 		pub("POST /lang", s.setLanguage),
 		pub("POST /hooks/{kind}/{key}", s.webhook),
+		pub("POST /api/lives/{tenant}/{id}/events", s.liveEvents),
 
 		st("POST /logout", s.logout),
 		st("GET /console", s.home),
