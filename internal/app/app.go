@@ -56,6 +56,8 @@ type App struct {
 	Lives     *live.Service
 	Accounts  *account.Manager
 	Ingest    *ingest.Ingester
+
+	enforceFailed, unreachableTotal *prometheus.CounterVec
 	Runner    *runner.Runner
 	Hub       *realtime.Hub
 	Web       *web.Server
@@ -116,10 +118,10 @@ func (a *App) build(ctx context.Context) error {
 	a.Bot = runner.NewStore(a.DB)
 	a.Polls = poll.New(a.DB, a.Log)
 	a.Lives = live.New(a.DB, a.Log)
+	a.Registry = prometheus.NewRegistry()
 	if err := a.buildChannels(ctx); err != nil {
 		return err
 	}
-	a.Registry = prometheus.NewRegistry()
 
 	sent := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "liveloop_outbox_sent_total", Help: "Messages the outbox delivered, by channel.",
@@ -140,7 +142,7 @@ func (a *App) build(ctx context.Context) error {
 	}
 	a.Runner = runner.New(runner.Deps{DB: a.DB, Log: a.Log, Store: a.Bot, Tenants: a.Tenants, Members: a.Members,
 		Community: a.Community, Loyalty: a.Loyalty, Outbox: a.Outbox, Polls: a.Polls, Lives: a.Lives, Catalog: cat, Logger: a.Logger,
-		PublicURL: a.Cfg.PublicURL()})
+		PublicURL: a.Cfg.PublicURL(), Enforce: a.enforce})
 	a.Web, err = web.New(web.Deps{
 		DB: a.DB, Tenants: a.Tenants, Members: a.Members, Community: a.Community, Log: a.Log,
 		Outbox: a.Outbox, Bot: a.Bot, Runner: a.Runner, Polls: a.Polls, Lives: a.Lives, Accounts: a.Accounts, Ingest: a.Ingest, Loyalty: a.Loyalty, Hub: a.Hub, Catalog: cat, Logger: a.Logger, Registry: a.Registry,

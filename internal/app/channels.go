@@ -9,9 +9,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/liveloop/liveloop/internal/bot/runner"
 	"github.com/liveloop/liveloop/internal/channel"
 	"github.com/liveloop/liveloop/internal/channel/account"
+	"github.com/liveloop/liveloop/internal/community"
 	"github.com/liveloop/liveloop/internal/ingest"
 	"github.com/liveloop/liveloop/internal/outbox"
 	"github.com/liveloop/liveloop/internal/secretbox"
@@ -33,6 +36,13 @@ func (a *App) buildChannels(ctx context.Context) error {
 		Logger: a.Logger, ParseVote: runner.ParseButtonData}
 	a.Outbox.Address = a.address
 	a.Outbox.OnUnreachable = a.unreachable
+	a.enforceFailed = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "liveloop_moderation_platform_failures_total", Help: "Mutes and removals a platform refused, by platform.",
+	}, []string{"kind"})
+	a.unreachableTotal = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "liveloop_outbox_unreachable_total", Help: "Sends a platform said could not reach their group or member (bot removed, blocked).",
+	}, []string{"kind"})
+	a.Registry.MustRegister(a.enforceFailed, a.unreachableTotal)
 	return nil
 }
 
@@ -102,6 +112,9 @@ func (a *App) unreachable(ctx context.Context, it outbox.Item, cause error) {
 			AND member_id IN (SELECT id FROM members WHERE tenant_id = $1 AND (id = $3 OR merged_into = $3))`,
 			it.TenantID, ingest.IdentityChannel(account.Account{Kind: kind, ID: id}), it.MemberID, store.Millis(time.Now()))
 	}
+	if kind, _, ok := account.ParseChannelName(it.Channel); ok {
+		a.unreachableTotal.WithLabelValues(kind).Inc()
+	}
 	a.Logger.Warn("outbox: recipient unreachable", "channel", it.Channel, "group", it.GroupID, "member", it.MemberID, "cause", cause)
 	if err != nil {
 		a.Logger.Error("outbox: marking unreachable", "err", err)
@@ -110,3 +123,35 @@ func (a *App) unreachable(ctx context.Context, it outbox.Item, cause error) {
 
 // adapterFactories builds the platform adapters (see factories.go).
 func (a *App) adapterFactories() map[string]account.Factory { return factories(a) }
+
+// enforce mutes or removes a member on the group's platform, as the rules
+// decided (best effort: liveloop's own record is already committed; a
+// failure is logged and counted).
+func (a *App) enforce(ctx context.Context, g community.Group, memberID int64, action string, until time.Time) {
+	kind, id, ok := account.ParseChannelName(g.Channel)
+	if !ok || g.ExternalID == "" {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	ch, found := a.Channels.Get(g.Channel)
+	mod, can := account.Unwrap(ch).(account.Moderator)
+	if !found || !can {
+		return
+	}
+	var user string
+	err := a.DB.R.QueryRowContext(ctx, `SELECT i.external_id FROM identities i JOIN members m ON m.id = i.member_id
+		WHERE i.tenant_id = $1 AND i.channel = $2 AND (m.id = $3 OR m.merged_into = $3) ORDER BY i.id LIMIT 1`,
+		g.TenantID, ingest.IdentityChannel(account.Account{Kind: kind, ID: id}), memberID).Scan(&user)
+	if err == nil {
+		if action == "remove" {
+			err = mod.Remove(ctx, g.ExternalID, user)
+		} else {
+			err = mod.Restrict(ctx, g.ExternalID, user, until)
+		}
+	}
+	if err != nil {
+		a.enforceFailed.WithLabelValues(kind).Inc()
+		a.Logger.Warn("moderation: the platform refused", "channel", g.Channel, "group", g.ID, "member", memberID, "action", action, "err", err)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/liveloop/liveloop/internal/app/apptest"
+	"github.com/liveloop/liveloop/internal/bot"
 	"github.com/liveloop/liveloop/internal/channel/account"
 	"github.com/liveloop/liveloop/internal/channel/telegram/telegramtest"
 	"github.com/liveloop/liveloop/internal/config"
@@ -149,6 +150,24 @@ func TestTelegram(t *testing.T) {
 		if v := d.fake.Violations(); v != 0 {
 			t.Fatalf("%d rate-limit violations", v)
 		}
+		// Moderation is carried out on the platform: a link from a member
+		// mutes them in the Telegram group (restrictChatMember).
+		if _, err := br.e.App.Bot.SaveRule(context.Background(), br.b.Tenant.ID, bot.Rule{Kind: bot.KindModeration, PersonaID: br.persona,
+			Enabled: true, Moderation: &bot.ModerationConfig{BlockLinks: true, MuteMinutes: 10, WarnsBeforeMute: 0}}); err != nil {
+			t.Fatal(err)
+		}
+		d.Say(t, "alice", "spam-1", "加我 https://spam.example/x")
+		eventually(t, "the mute recorded", func() bool {
+			return br.count(t, `SELECT COUNT(*) FROM moderation_actions WHERE tenant_id = $1 AND action = 'mute'`, br.b.Tenant.ID) == 1
+		})
+		eventually(t, "restrictChatMember", func() bool {
+			for _, c := range d.fake.Calls("restrictChatMember") {
+				if c.Params["user_id"] == fmt.Sprint(d.user("alice").ID) {
+					return true
+				}
+			}
+			return false
+		})
 		// The bot is kicked: the group becomes unreachable.
 		d.fake.Kick(d.chat.ID)
 		unreachable(t, br, d.Group(t), func() int { return len(d.fake.Calls("sendMessage")) })

@@ -229,6 +229,12 @@ func (r *Runner) moderate(ctx context.Context, tx *store.Tx, t *turn, m bot.Mode
 	if err := recordAction(ctx, tx, t.tenant.ID, a); err != nil {
 		return err
 	}
+	if r.Enforce != nil && (m.Action == "mute" || m.Action == "remove") {
+		// On a platform the mute or removal must also happen there; after
+		// the commit, so it never outruns the record.
+		g, member, until := t.group, t.member.ID, m.Until
+		tx.AfterCommit(func() { go r.Enforce(context.WithoutCancel(ctx), g, member, m.Action, until) })
+	}
 	// What the rows now say, for the batch's later events of the member.
 	if gm := t.gm; gm != nil {
 		switch m.Action {

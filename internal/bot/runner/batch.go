@@ -153,8 +153,8 @@ func (r *Runner) prepare(ctx context.Context, evs []event.Event) (*batch, error)
 // count, which community.Service.Group counts on every call.
 func (r *Runner) group(ctx context.Context, tenantID, id int64) (community.Group, error) {
 	g := community.Group{TenantID: tenantID}
-	err := r.DB.R.QueryRowContext(ctx, `SELECT id, channel, name, promise, rules FROM community_groups WHERE tenant_id = $1 AND id = $2`,
-		tenantID, id).Scan(&g.ID, &g.Channel, &g.Name, &g.Promise, &g.Rules)
+	err := r.DB.R.QueryRowContext(ctx, `SELECT id, channel, external_id, name, promise, rules FROM community_groups WHERE tenant_id = $1 AND id = $2`,
+		tenantID, id).Scan(&g.ID, &g.Channel, &g.ExternalID, &g.Name, &g.Promise, &g.Rules)
 	if errors.Is(err, sql.ErrNoRows) {
 		return g, store.ErrNotFound
 	}

@@ -35,6 +35,9 @@ type Deps struct {
 	Catalog   *i18n.Catalog
 	Logger    *slog.Logger
 	PublicURL string // scheme://host, for links in messages (the wishlist form)
+	// Enforce carries a mute or removal out on the group's platform (nil:
+	// the built-in web community, where liveloop's records are the rule).
+	Enforce func(ctx context.Context, g community.Group, memberID int64, action string, until time.Time)
 }
 
 // Runner applies the rules to the event log.

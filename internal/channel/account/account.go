@@ -327,6 +327,13 @@ type WebhookSetter interface {
 // HookPath is the path of an account's webhook on this liveloop.
 func (a Account) HookPath() string { return "/hooks/" + a.Kind + "/" + a.HookKey }
 
+// Moderator is implemented by adapters that can mute and remove members
+// on the platform (Telegram: restrictChatMember, banChatMember).
+type Moderator interface {
+	Restrict(ctx context.Context, chat, user string, until time.Time) error
+	Remove(ctx context.Context, chat, user string) error
+}
+
 // Profiler is implemented by adapters whose webhooks carry no display
 // names (LINE): liveloop asks for the name of a user it sees first.
 type Profiler interface {
