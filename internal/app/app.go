@@ -58,10 +58,10 @@ type App struct {
 	Ingest    *ingest.Ingester
 
 	enforceFailed, unreachableTotal *prometheus.CounterVec
-	Runner    *runner.Runner
-	Hub       *realtime.Hub
-	Web       *web.Server
-	Registry  *prometheus.Registry
+	Runner                          *runner.Runner
+	Hub                             *realtime.Hub
+	Web                             *web.Server
+	Registry                        *prometheus.Registry
 }
 
 // Open connects to the database, migrates it when configured to, and
