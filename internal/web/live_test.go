@@ -232,3 +232,74 @@ func readLive(t *testing.T, c *websocket.Conn, ok func(liveFrame) bool) {
 		}
 	}
 }
+
+// Many viewers: every connected viewer receives every comment, in order,
+// while one viewer never reads (it must not hold the others up).
+func TestLiveRoomFanOut(t *testing.T) {
+	e := apptest.Start(t, "sqlite")
+	b, op, persona := routineBrand(t, e, "fanout")
+	ctx := context.Background()
+	at := time.Now().Add(time.Hour).In(b.Tenant.Location()).Format("2006-01-02T15:04")
+	r := op.PostForm("/console/lives", url.Values{"title": {"fan-out"}, "scheduled_at": {at}, "host": {fmt.Sprint(persona)}})
+	var id int64
+	fmt.Sscanf(r.Header.Get("Location"), "/console/lives/%d", &id)
+	room := fmt.Sprintf("/l/%s/%d", b.Tenant.Slug, id)
+	op.PostForm(fmt.Sprintf("/console/lives/%d/start", id), url.Values{})
+
+	stalled, _, err := e.Client().Dial(ctx, room+"/ws")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stalled.CloseNow()
+	const viewers, writers, each = 60, 6, 4
+	conns := make([]*websocket.Conn, viewers)
+	for i := range conns {
+		if conns[i], _, err = e.Client().Dial(ctx, room+"/ws"); err != nil {
+			t.Fatal(err)
+		}
+		defer conns[i].CloseNow()
+	}
+	for w := range writers {
+		c := e.Client()
+		c.Join(b.JoinCode.Code, fmt.Sprint("fan", w))
+		ws, _, err := c.Dial(ctx, room+"/ws")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ws.CloseNow()
+		for n := range each {
+			send(t, ws, fmt.Sprintf("fan-%d-%04d", w, n), fmt.Sprintf("comment %d/%d", w, n))
+		}
+	}
+	errs := make(chan error, viewers)
+	for _, c := range conns {
+		go func() {
+			rctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+			defer cancel()
+			var last int64
+			for got := 0; got < writers*each; {
+				_, b, err := c.Read(rctx)
+				if err != nil {
+					errs <- fmt.Errorf("after %d comments: %w", got, err)
+					return
+				}
+				var f wsFrame
+				if json.Unmarshal(b, &f) != nil || f.Type != "message" {
+					continue
+				}
+				if f.ID <= last {
+					errs <- fmt.Errorf("comment %d after %d: out of order", f.ID, last)
+					return
+				}
+				last = f.ID
+				got++
+			}
+			errs <- nil
+		}()
+	}
+	for range viewers {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+}
