@@ -1,0 +1,214 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/coder/websocket"
+)
+
+// bench is `liveloop bench live`: a load generator, run as its own process
+// beside a running liveloop, that holds many viewers in one live room
+// while members comment and like at a steady rate, and reports how many
+// viewers were held, the delivery latency of comments (p50, p99), what was
+// lost, and the server's memory per viewer (from its /metrics).
+func bench(e env, args []string) error {
+	if len(args) == 0 || args[0] != "live" {
+		return errors.New("usage: liveloop bench live -url URL -room /l/BRAND/ID -join CODE [-viewers N -commenters N -rate R -duration D]")
+	}
+	fs := flag.NewFlagSet("liveloop bench live", flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	base := fs.String("url", "http://127.0.0.1:8080", "the liveloop to load")
+	room := fs.String("room", "", "the live room's path, e.g. /l/bloom/1")
+	join := fs.String("join", "", "a join code of the brand (commenters join with it)")
+	viewers := fs.Int("viewers", 1000, "viewer connections to hold")
+	commenters := fs.Int("commenters", 10, "members who comment (each at most 2 a second: the member send limit)")
+	rate := fs.Float64("rate", 10, "comments per second in all")
+	likes := fs.Float64("likes", 20, "likes per second in all")
+	duration := fs.Duration("duration", 30*time.Second, "how long to comment")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	if *room == "" || *join == "" {
+		return errors.New("-room and -join are required (liveloop demo prints both)")
+	}
+	ctx := e.ctx
+	before, _ := serverRSS(*base)
+
+	// Viewers: anonymous sockets that record when each comment arrives.
+	var (
+		mu        sync.Mutex
+		latencies []time.Duration
+		received  atomic.Int64
+		dropped   atomic.Int64
+	)
+	wsURL := strings.Replace(*base, "http", "ws", 1) + *room + "/ws"
+	dial := func(jar http.CookieJar) (*websocket.Conn, error) {
+		dctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		c, _, err := websocket.Dial(dctx, wsURL, &websocket.DialOptions{HTTPHeader: http.Header{"Origin": {*base}},
+			HTTPClient: &http.Client{Jar: jar}})
+		return c, err
+	}
+	var conns []*websocket.Conn
+	defer func() {
+		for _, c := range conns {
+			c.CloseNow()
+		}
+	}()
+	for i := 0; i < *viewers; i++ {
+		c, err := dial(nil)
+		if err != nil {
+			return fmt.Errorf("viewer %d: %w (held %d)", i, err, i)
+		}
+		c.SetReadLimit(1 << 20)
+		conns = append(conns, c)
+		go func() {
+			for {
+				_, b, err := c.Read(ctx)
+				if err != nil {
+					if ctx.Err() == nil {
+						dropped.Add(1)
+					}
+					return
+				}
+				var f struct {
+					Type string `json:"type"`
+					Text string `json:"text"`
+				}
+				if json.Unmarshal(b, &f) != nil || f.Type != "message" {
+					continue
+				}
+				sent, ok := strings.CutPrefix(f.Text, "bench ")
+				if !ok {
+					continue
+				}
+				ns, err := strconv.ParseInt(sent, 10, 64)
+				if err != nil {
+					continue
+				}
+				d := time.Since(time.Unix(0, ns))
+				received.Add(1)
+				mu.Lock()
+				latencies = append(latencies, d)
+				mu.Unlock()
+			}
+		}()
+	}
+	time.Sleep(2 * time.Second) // let the server settle before reading its memory
+	held, _ := serverRSS(*base)
+
+	// Commenters: members (joined through the code) on their own sockets.
+	type member struct{ c *websocket.Conn }
+	var members []member
+	for i := 0; i < *commenters; i++ {
+		jar, _ := cookiejar.New(nil)
+		hc := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, *base+"/j/"+*join, strings.NewReader(url.Values{"name": {fmt.Sprint("bench", i)}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Origin", *base)
+		resp, err := hc.Do(req)
+		if err != nil {
+			return fmt.Errorf("commenter %d joins: %w", i, err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusSeeOther {
+			return fmt.Errorf("commenter %d joins: status %d (a join question on that group?)", i, resp.StatusCode)
+		}
+		c, err := dial(jar)
+		if err != nil {
+			return fmt.Errorf("commenter %d: %w", i, err)
+		}
+		conns = append(conns, c)
+		go func() { // drain
+			for {
+				if _, _, err := c.Read(ctx); err != nil {
+					return
+				}
+			}
+		}()
+		members = append(members, member{c})
+	}
+	var sent int64
+	commentEvery := time.Duration(float64(time.Second) / *rate)
+	likeEvery := time.Duration(float64(time.Second) / max(*likes, 0.001))
+	tc, tl := time.NewTicker(commentEvery), time.NewTicker(likeEvery)
+	defer tc.Stop()
+	defer tl.Stop()
+	end := time.After(*duration)
+	n := 0
+loop:
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-end:
+			break loop
+		case <-tc.C:
+			m := members[n%len(members)]
+			n++
+			b, _ := json.Marshal(map[string]string{"type": "send", "client_id": fmt.Sprintf("bench-%012d", n),
+				"text": "bench " + strconv.FormatInt(time.Now().UnixNano(), 10)})
+			if m.c.Write(ctx, websocket.MessageText, b) == nil {
+				sent++
+			}
+		case <-tl.C:
+			conns[n%len(conns)].Write(ctx, websocket.MessageText, []byte(`{"type":"like"}`))
+		}
+	}
+	time.Sleep(3 * time.Second) // the last comments in flight
+	mu.Lock()
+	lat := slices.Clone(latencies)
+	mu.Unlock()
+	slices.Sort(lat)
+	pct := func(p float64) time.Duration {
+		if len(lat) == 0 {
+			return 0
+		}
+		return lat[min(len(lat)-1, int(p*float64(len(lat))))]
+	}
+	expected := sent * int64(*viewers)
+	fmt.Fprintf(e.stdout, "viewers held: %d (dropped by the server: %d)\n", *viewers-int(dropped.Load()), dropped.Load())
+	fmt.Fprintf(e.stdout, "comments: %d sent at %.1f/s, %d of %d deliveries received (%.2f%%)\n", sent, *rate, received.Load(), expected,
+		100*float64(received.Load())/float64(max(expected, 1)))
+	fmt.Fprintf(e.stdout, "delivery latency: p50 %s, p99 %s, max %s\n", pct(0.50).Round(time.Microsecond), pct(0.99).Round(time.Microsecond),
+		pct(1).Round(time.Microsecond))
+	if before > 0 && held > 0 {
+		fmt.Fprintf(e.stdout, "server memory: %.1f MB before, %.1f MB holding the viewers: %.1f KB per viewer\n",
+			float64(before)/1e6, float64(held)/1e6, float64(held-before)/1e3/float64(*viewers))
+	}
+	return nil
+}
+
+// serverRSS reads process_resident_memory_bytes from liveloop's /metrics.
+func serverRSS(base string) (int64, error) {
+	resp, err := http.Get(base + "/metrics")
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "process_resident_memory_bytes "); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			return int64(f), err
+		}
+	}
+	return 0, errors.New("no process_resident_memory_bytes in /metrics")
+}
