@@ -25,7 +25,7 @@ import (
 // an error frame; more than a few messages a second get "slow down".
 const (
 	maxFrame     = 16 << 10
-	clientBuffer = 256
+	clientBuffer = 64
 	writeTimeout = 10 * time.Second
 	catchUpLimit = 500
 )
