@@ -337,4 +337,9 @@ func TestBrowserLiveRoom(t *testing.T) {
 	); err != nil {
 		t.Fatalf("product switch: %v\n%s", err, dump(t, viewer))
 	}
+	// A coupon drop announced while the page is open appears in it.
+	op.PostForm(fmt.Sprintf("/console/lives/%d/drop", id), url.Values{"title": {"<i>直播专享</i> 减20"}, "quantity": {"10"}, "minutes": {"5"}})
+	if err := chromedp.Do(viewer, wait(hasText(`[data-drop] strong`, "<i>直播专享</i> 减20"))); err != nil {
+		t.Fatalf("coupon drop: %v\n%s", err, dump(t, viewer))
+	}
 }

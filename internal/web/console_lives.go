@@ -138,6 +138,8 @@ func (s *Server) liveAction(w http.ResponseWriter, r *http.Request, c *staffCtx)
 		return
 	}
 	switch r.PathValue("action") {
+	case "warm":
+		_, _, err = s.Lives.Warm(ctx, c.Tenant.ID, id)
 	case "start":
 		_, _, err = s.Runner.StartLive(ctx, c.Tenant.ID, id)
 	case "end":
@@ -145,11 +147,14 @@ func (s *Server) liveAction(w http.ResponseWriter, r *http.Request, c *staffCtx)
 	case "product":
 		_, _, err = s.Runner.SwitchLiveProduct(ctx, c.Tenant.ID, id, formInt(r, "product"))
 	case "stock":
-		_, err = s.Lives.UpdateStock(ctx, c.Tenant.ID, id, formInt(r, "product"), formInt(r, "stock"))
+		_, err = s.Runner.UpdateLiveStock(ctx, c.Tenant.ID, id, formInt(r, "product"), formInt(r, "stock"))
 	case "drop":
 		now := time.Now()
 		_, err = s.Lives.CreateDrop(ctx, live.Drop{TenantID: c.Tenant.ID, LiveID: id, Title: r.PostFormValue("title"),
 			Quantity: formInt(r, "quantity"), OpensAt: now, ClosesAt: now.Add(time.Duration(formInt(r, "minutes")) * time.Minute)})
+		if err == nil {
+			s.queueRefresh(refreshLive, c.Tenant.ID, id) // open rooms show the drop at once
+		}
 	case "lottery":
 		_, err = s.Lives.Commit(ctx, live.Lottery{TenantID: c.Tenant.ID, LiveID: id, Prize: r.PostFormValue("prize"),
 			WinnerCount: int(formInt(r, "winners")), Criteria: live.Criteria{GroupID: formInt(r, "group"),

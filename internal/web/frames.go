@@ -89,6 +89,14 @@ func (s *Server) forward(e event.Event) {
 			s.Hub.Broadcast(liveRoom(e.TenantID, d.ReplyTo), b)
 		}
 		return
+	case event.LivePlatform:
+		// Comments from the streaming platform show in the room too.
+		var d event.LivePlatformData
+		if e.Decode(&d) == nil && d.Kind == "comment" && d.Text != "" {
+			b, _ := json.Marshal(frame{Type: "message", ID: e.ID, At: e.At, Sender: d.Name, Text: d.Text})
+			s.Hub.Broadcast(liveRoom(e.TenantID, d.LiveID), b)
+		}
+		return
 	case event.LiveStarted, event.LiveEnded, event.ProductSwitched, event.LiveStockUpdated, event.CouponClaimed, event.LotteryDrawn:
 		var d event.LiveData
 		if e.Decode(&d) == nil && d.LiveID != 0 {

@@ -39,10 +39,19 @@ func TestLiveIngestionAPI(t *testing.T) {
 			return e.Client().Do(http.MethodPost, path, strings.NewReader(body), http.Header{"Content-Type": {"application/json"},
 				"X-Liveloop-Signature": {"sha256=" + hex.EncodeToString(mac.Sum(nil))}})
 		}
+		roomWS, _, err := e.Client().Dial(context.Background(), fmt.Sprintf("/l/%s/%d/ws", b.Tenant.Slug, id))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer roomWS.CloseNow()
 		batch := `{"events":[{"id":"v1","type":"viewers","count":1200},{"id":"c1","type":"comment","user":"u9","name":"小美","text":"<b>上链接</b>"},
 			{"id":"o1","type":"order","user":"u9","amount":9900,"product":"修护精华"},{"id":"c1","type":"comment","text":"again"}]}`
 		must(t, post(api, batch, key), 200, `"stored":3`, `"duplicates":1`)
 		must(t, post(api, batch, key), 200, `"stored":0`, `"duplicates":4`)
+		// The platform's comment shows in the room.
+		if f := readUntil(t, roomWS, "platform comment", func(f wsFrame) bool { return f.Text == "<b>上链接</b>" }); f.Sender != "小美" {
+			t.Fatalf("platform comment %+v", f)
+		}
 		count := func() int {
 			var n int
 			e.App.DB.R.QueryRowContext(context.Background(), `SELECT COUNT(*) FROM events WHERE tenant_id = $1 AND type = 'live_platform'`, b.Tenant.ID).Scan(&n)

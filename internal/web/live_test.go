@@ -56,7 +56,9 @@ func TestLiveLoop(t *testing.T) {
 			t.Fatalf("live %+v %v", l, err)
 		}
 
-		// Start, twice: one alert per group.
+		// Warm-up opens the room; then start, twice: one alert per group.
+		must(t, op.PostForm(fmt.Sprintf("/console/lives/%d/warm", id), url.Values{}), http.StatusSeeOther)
+		must(t, op.Get(fmt.Sprintf("/console/lives/%d", id)), 200, "warming up")
 		for range 2 {
 			must(t, op.PostForm(fmt.Sprintf("/console/lives/%d/start", id), url.Values{}), http.StatusSeeOther)
 		}
@@ -128,6 +130,10 @@ func TestLiveLoop(t *testing.T) {
 		})
 		readLive(t, anon, func(v liveFrame) bool { return v.Product != nil && v.Product.Name == "玫瑰唇釉" })
 		must(t, op.PostForm(fmt.Sprintf("/console/lives/%d/product", id), url.Values{"product": {"999999"}}), http.StatusBadRequest)
+		// Stock of the product on show: the groups hear how many are left.
+		must(t, op.PostForm(fmt.Sprintf("/console/lives/%d/stock", id), url.Values{"product": {fmt.Sprint(l.Products[1].ID)}, "stock": {"5"}}), http.StatusSeeOther)
+		readUntil(t, group, "stock", func(f wsFrame) bool { return strings.Contains(f.Text, "玫瑰唇釉: only 5 left") })
+		readLive(t, anon, func(v liveFrame) bool { return v.Product != nil && v.Product.Stock == 5 })
 
 		// A coupon drop: claimed once per member.
 		must(t, op.PostForm(fmt.Sprintf("/console/lives/%d/drop", id), url.Values{"title": {"直播专享 减20"}, "quantity": {"2"}, "minutes": {"10"}}), http.StatusSeeOther)

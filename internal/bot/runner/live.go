@@ -203,3 +203,26 @@ func (r *Runner) liveAlerts(ctx context.Context) error {
 	}
 	return nil
 }
+
+// UpdateLiveStock sets a product's stock and, when it is the product on
+// show during the live, tells the groups how many are left (seed 000's
+// "库存只剩一半了" — scarcity brings people in).
+func (r *Runner) UpdateLiveStock(ctx context.Context, tenantID, liveID, productID, stock int64) (live.Product, error) {
+	p, err := r.Lives.UpdateStock(ctx, tenantID, liveID, productID, stock)
+	if err != nil {
+		return p, err
+	}
+	l, err := r.Lives.Get(ctx, tenantID, liveID)
+	if err != nil || l.State != live.StateLive || l.CurrentProductID != productID {
+		return p, err
+	}
+	sp, err := r.liveSpeaker(ctx, l)
+	if err != nil {
+		return p, err
+	}
+	text := r.Catalog.T(sp.lang, "bot.live_stock", p.Name, p.Stock, r.LiveURL(sp.tenant, l.ID))
+	err = r.DB.InTx(ctx, func(tx *store.Tx) error {
+		return r.toGroups(ctx, tx, l, sp, text, func(g int64) string { return fmt.Sprintf("live:%d:stock:%d:%d:%d", l.ID, p.ID, p.Stock, g) })
+	})
+	return p, err
+}

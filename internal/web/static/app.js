@@ -75,8 +75,28 @@
         card.querySelector("[data-product-stock]").textContent = String(v.product.Stock);
       }
     }
+    var drops = document.querySelector("[data-drops]");
     (v.drops || []).forEach(function (d) {
       var el = document.querySelector('[data-drop="' + Number(d.id) + '"]');
+      if (!el && drops) {
+        // A drop announced while the page is open: built with text nodes.
+        el = document.createElement("form");
+        el.method = "post";
+        el.action = drops.dataset.claim + Number(d.id) + "/claim";
+        el.className = "card drop";
+        el.dataset.drop = String(Number(d.id));
+        var title = document.createElement("strong");
+        title.textContent = d.title;
+        var left = document.createElement("span");
+        left.dataset.left = "";
+        el.append(title, " ", left, " " + (drops.dataset.textLeft || ""));
+        if (drops.dataset.member) {
+          var btn = document.createElement("button");
+          btn.textContent = drops.dataset.textClaim || "Claim";
+          el.append(" ", btn);
+        }
+        drops.appendChild(el);
+      }
       if (!el) return;
       el.querySelector("[data-left]").textContent = String(d.left);
       var b = el.querySelector("button");
