@@ -34,6 +34,11 @@ type LiveData struct {
 // memory and written a few times a second, not one row per tap).
 const LiveLiked Type = "live_liked"
 
+// LiveMemberLiked records that a member liked a live at least once (one
+// row per member and live, source id "liked:<live>:<member>"): what a
+// lottery's "liked" criterion reads.
+const LiveMemberLiked Type = "live_member_liked"
+
 // LiveComment is a viewer's comment in a live room (danmaku): MemberID is
 // the viewer (members only may comment), GroupID 0, Data MessageData; the
 // source id is "l<live>:m<member>:<client id>".

@@ -158,6 +158,7 @@ func (s *Server) liveAction(w http.ResponseWriter, r *http.Request, c *staffCtx)
 	case "lottery":
 		_, err = s.Lives.Commit(ctx, live.Lottery{TenantID: c.Tenant.ID, LiveID: id, Prize: r.PostFormValue("prize"),
 			WinnerCount: int(formInt(r, "winners")), Criteria: live.Criteria{GroupID: formInt(r, "group"),
+				Commented: r.PostFormValue("commented") == "on", Liked: r.PostFormValue("liked") == "on",
 				MinMemberDays: int(formInt(r, "min_days")), NotWonInLast: int(formInt(r, "not_won_in_last"))}})
 	case "draw":
 		err = s.drawLottery(r, c, id, formInt(r, "lottery"))
@@ -225,24 +226,32 @@ func (s *Server) lotteryCandidates(r *http.Request, tenantID, liveID int64) ([]l
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	commented, err := s.DB.R.QueryContext(r.Context(), `SELECT DISTINCT member_id FROM events WHERE tenant_id = $1 AND type = $2
-		AND source_id LIKE $3 AND member_id IS NOT NULL`, tenantID, string(event.LiveComment), fmt.Sprintf("l%d:%%", liveID))
-	if err != nil {
+	mark := func(typ event.Type, prefix string, set func(*live.Candidate)) error {
+		rows, err := s.DB.R.QueryContext(r.Context(), `SELECT DISTINCT member_id FROM events WHERE tenant_id = $1 AND type = $2
+			AND source_id LIKE $3 AND member_id IS NOT NULL`, tenantID, string(typ), prefix)
+		if err != nil {
+			return err
+		}
+		ids, err := store.Collect(rows, func(sc interface{ Scan(...any) error }) (int64, error) {
+			var m int64
+			return m, sc.Scan(&m)
+		})
+		for _, m := range ids {
+			if cd, ok := byID[m]; ok {
+				set(cd)
+			}
+		}
+		return err
+	}
+	if err := mark(event.LiveComment, fmt.Sprintf("l%d:%%", liveID), func(c *live.Candidate) { c.Commented = true }); err != nil {
 		return nil, err
 	}
-	defer commented.Close()
-	for commented.Next() {
-		var m int64
-		if err := commented.Scan(&m); err != nil {
-			return nil, err
-		}
-		if cd, ok := byID[m]; ok {
-			cd.Commented = true
-		}
+	if err := mark(event.LiveMemberLiked, fmt.Sprintf("liked:%d:%%", liveID), func(c *live.Candidate) { c.Liked = true }); err != nil {
+		return nil, err
 	}
 	out := make([]live.Candidate, 0, len(order))
 	for _, id := range order {
 		out = append(out, *byID[id])
 	}
-	return out, commented.Err()
+	return out, nil
 }

@@ -186,11 +186,18 @@ func (s *Server) liveRoomWS(w http.ResponseWriter, r *http.Request) {
 	// Anyone watching may like, a few times a second per connection;
 	// members may comment.
 	likes := rate.NewLimiter(5, 10)
+	likedOnce := false // per connection; the event itself is once per member and live
 	onFrame := func(ctx context.Context, conn *websocket.Conn, f frame) {
 		switch {
 		case f.Type == "like":
 			if likes.Allow() {
 				s.likes.add(mc.Tenant.ID, l.ID)
+				if mc.Member.ID != 0 && !likedOnce {
+					likedOnce = true
+					s.Log.Append(ctx, &event.Event{TenantID: mc.Tenant.ID, Type: event.LiveMemberLiked, Source: event.SourceLive,
+						SourceID: fmt.Sprintf("liked:%d:%d", l.ID, mc.Member.ID), MemberID: mc.Member.ID,
+						Data: event.MustData(event.LiveData{LiveID: l.ID})})
+				}
 			}
 		case mc.Member.ID != 0:
 			s.liveComment(ctx, conn, mc, l, f)

@@ -102,9 +102,16 @@ func TestLiveLoop(t *testing.T) {
 			}
 		}
 		send(t, mine, "comment-0001", "<b>好看</b>")
-		if f := readUntil(t, anon, "comment", func(f wsFrame) bool { return f.Text == "<b>好看</b>" }); f.Sender != "小美" {
-			t.Fatalf("comment %+v", f)
+		cf := readUntil(t, anon, "comment", func(f wsFrame) bool { return f.Text == "<b>好看</b>" })
+		if cf.Sender != "小美" {
+			t.Fatalf("comment %+v", cf)
 		}
+		xiaomei := cf.MemberID
+		// 小美 likes; 阿珍, also in the group, does not.
+		if err := mine.Write(ctx, websocket.MessageText, []byte(`{"type":"like"}`)); err != nil {
+			t.Fatal(err)
+		}
+		e.Client().Join(b.JoinCode.Code, "阿珍")
 		// An anonymous viewer cannot comment, but may like — at a
 		// person's pace: a flood of taps counts a few.
 		send(t, anon, "comment-0002", "匿名")
@@ -151,7 +158,7 @@ func TestLiveLoop(t *testing.T) {
 		// A lottery: announced with its commitment, drawn from the
 		// eligible members, verifiable from its published record; the
 		// winner claims, an outsider cannot.
-		must(t, op.PostForm(fmt.Sprintf("/console/lives/%d/lottery", id), url.Values{"prize": {"面霜正装"}, "winners": {"1"}}), http.StatusSeeOther)
+		must(t, op.PostForm(fmt.Sprintf("/console/lives/%d/lottery", id), url.Values{"prize": {"面霜正装"}, "winners": {"2"}, "liked": {"on"}}), http.StatusSeeOther)
 		lts, _ := e.App.Lives.Lotteries(ctx, b.Tenant.ID, id)
 		if len(lts) != 1 || lts[0].Commitment == "" {
 			t.Fatalf("lotteries %+v", lts)
@@ -173,7 +180,10 @@ func TestLiveLoop(t *testing.T) {
 		if err := live.Verify(seed, rec.Commitment, rec.Eligible, rec.WinnerCount, rec.Winners); err != nil || len(rec.Winners) != 1 {
 			t.Fatalf("published draw does not verify: %v %+v", err, rec)
 		}
-		must(t, m.PostForm(record+"/claim", url.Values{}), http.StatusSeeOther) // 小美 is the only member in a group
+		if len(rec.Eligible) != 1 || rec.Eligible[0] != xiaomei {
+			t.Fatalf("eligible %v: only 小美 (%d) liked", rec.Eligible, xiaomei)
+		}
+		must(t, m.PostForm(record+"/claim", url.Values{}), http.StatusSeeOther)
 		if st := viewer.PostForm(record+"/claim", url.Values{}).Status; st == http.StatusSeeOther {
 			t.Fatal("an outsider claimed the prize")
 		}
