@@ -232,31 +232,47 @@ func (s *Server) liveComment(ctx context.Context, conn *websocket.Conn, mc membe
 	}
 }
 
-// liveClaim claims a coupon of a drop for the member.
-func (s *Server) liveClaim(w http.ResponseWriter, r *http.Request) {
+// memberClaim runs a member's claim in the room (a coupon, a prize):
+// the viewer must be a member, the thing claimed (loaded by the id in the
+// path parameter param) must belong to this live; then claim acts and the
+// member goes back to the room at anchor.
+func (s *Server) memberClaim(w http.ResponseWriter, r *http.Request, param, anchor string,
+	liveOf func(ctx context.Context, tenantID, id int64) (int64, error), claim func(ctx context.Context, tenantID, id, memberID int64) error) {
 	limitBody(w, r)
 	mc, l, err := s.roomOf(r)
 	if err == nil && mc.Member.ID == 0 {
 		err = community.ErrNotIn
 	}
-	var d live.Drop
+	var id, liveID int64
 	if err == nil {
-		var id int64
-		if id, err = pathID(r, "drop"); err == nil {
-			d, err = s.Lives.Drop(r.Context(), mc.Tenant.ID, id)
+		if id, err = pathID(r, param); err == nil {
+			liveID, err = liveOf(r.Context(), mc.Tenant.ID, id)
 		}
 	}
-	if err == nil && d.LiveID != l.ID {
+	if err == nil && liveID != l.ID {
 		err = store.ErrNotFound
 	}
 	if err == nil {
-		_, err = s.Lives.Claim(r.Context(), mc.Tenant.ID, d.ID, mc.Member.ID)
+		err = claim(r.Context(), mc.Tenant.ID, id, mc.Member.ID)
 	}
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	http.Redirect(w, r, liveURL(mc.Tenant, l.ID)+"#drops", http.StatusSeeOther)
+	http.Redirect(w, r, liveURL(mc.Tenant, l.ID)+anchor, http.StatusSeeOther)
+}
+
+// liveClaim claims a coupon of a drop for the member.
+func (s *Server) liveClaim(w http.ResponseWriter, r *http.Request) {
+	s.memberClaim(w, r, "drop", "#drops",
+		func(ctx context.Context, tenantID, id int64) (int64, error) {
+			d, err := s.Lives.Drop(ctx, tenantID, id)
+			return d.LiveID, err
+		},
+		func(ctx context.Context, tenantID, id, memberID int64) error {
+			_, err := s.Lives.Claim(ctx, tenantID, id, memberID)
+			return err
+		})
 }
 
 // pushLive broadcasts the room's state after a change.
@@ -304,29 +320,15 @@ func (s *Server) liveLottery(w http.ResponseWriter, r *http.Request) {
 // liveLotteryClaim lets a winner claim the prize; winners must be members
 // of the community (the seeds' hook: win in the live, claim in the group).
 func (s *Server) liveLotteryClaim(w http.ResponseWriter, r *http.Request) {
-	limitBody(w, r)
-	mc, l, err := s.roomOf(r)
-	if err == nil && mc.Member.ID == 0 {
-		err = community.ErrNotIn
-	}
-	var lt live.Lottery
-	if err == nil {
-		var id int64
-		if id, err = pathID(r, "lottery"); err == nil {
-			lt, err = s.Lives.Lottery(r.Context(), mc.Tenant.ID, id)
-		}
-	}
-	if err == nil && lt.LiveID != l.ID {
-		err = store.ErrNotFound
-	}
-	if err == nil {
-		_, err = s.Lives.ClaimPrize(r.Context(), mc.Tenant.ID, lt.ID, mc.Member.ID)
-	}
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	http.Redirect(w, r, liveURL(mc.Tenant, l.ID)+"#lotteries", http.StatusSeeOther)
+	s.memberClaim(w, r, "lottery", "#lotteries",
+		func(ctx context.Context, tenantID, id int64) (int64, error) {
+			lt, err := s.Lives.Lottery(ctx, tenantID, id)
+			return lt.LiveID, err
+		},
+		func(ctx context.Context, tenantID, id, memberID int64) error {
+			_, err := s.Lives.ClaimPrize(ctx, tenantID, id, memberID)
+			return err
+		})
 }
 
 // likeCounter aggregates likes in memory: a tap is a counter increment,
