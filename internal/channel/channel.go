@@ -38,6 +38,8 @@ type Capabilities struct {
 	IdempotentSend bool
 	// MaxTextLen is the longest text one message may carry (characters).
 	MaxTextLen int
+	// Cards: messages can carry a product or coupon card (LINE Flex).
+	Cards bool
 }
 
 // Limits are a channel's documented send rates; zero means unlimited.
@@ -72,6 +74,20 @@ type Message struct {
 	// channels whose Capabilities have Buttons; others append them to the
 	// text as numbered lines.
 	Buttons []Button
+	// Card, when set, is a product or coupon card for channels whose
+	// Capabilities have Cards (LINE: a Flex bubble, with Text as its
+	// alternative text); others send Text, which says the same.
+	Card *Card
+}
+
+// Card is a product or coupon card.
+type Card struct {
+	Title       string `json:"title"`
+	Subtitle    string `json:"subtitle,omitempty"`
+	Price       string `json:"price,omitempty"`     // as shown, e.g. "99.00"
+	ImageURL    string `json:"image_url,omitempty"` // https
+	ButtonLabel string `json:"button_label,omitempty"`
+	ButtonURL   string `json:"button_url,omitempty"`
 }
 
 // Button is one inline button: the label members see and the payload the

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/liveloop/liveloop/internal/app/apptest"
 	"github.com/liveloop/liveloop/internal/channel/account"
@@ -151,6 +152,28 @@ func TestLINE(t *testing.T) {
 		if replies == 0 || pushes == 0 {
 			t.Fatalf("%d replies, %d pushes", replies, pushes)
 		}
+		// A live's product switch reaches the LINE group as a Flex card.
+		at := time.Now().Add(time.Hour).In(br.b.Tenant.Location()).Format("2006-01-02T15:04")
+		r := br.op.PostForm("/console/lives", url.Values{"title": {"LINE 專場"}, "scheduled_at": {at}, "products": {"修護精華 | 129 | 99 | 20"},
+			"groups": {fmt.Sprint(d.Group(t))}, "alert_repeat": {"1"}, "alert_minutes": {"10"}})
+		var liveID int64
+		fmt.Sscanf(r.Header.Get("Location"), "/console/lives/%d", &liveID)
+		l, err := br.e.App.Lives.Get(context.Background(), br.b.Tenant.ID, liveID)
+		if err != nil || len(l.Products) != 1 {
+			t.Fatalf("live %+v %v", l, err)
+		}
+		br.op.PostForm(fmt.Sprintf("/console/lives/%d/start", liveID), url.Values{})
+		br.op.PostForm(fmt.Sprintf("/console/lives/%d/product", liveID), url.Values{"product": {fmt.Sprint(l.Products[0].ID)}})
+		eventually(t, "a Flex card", func() bool {
+			for _, del := range d.fake.Sent() {
+				for _, m := range del.Messages {
+					if strings.Contains(string(m), `"type":"flex"`) && strings.Contains(string(m), "修護精華") {
+						return true
+					}
+				}
+			}
+			return false
+		})
 		// LINE says "slow down" (no Retry-After): liveloop waits and resumes.
 		d.fake.RateLimit(2)
 		if state, _ := br.outboxState(t, br.post(t, d.Group(t), "after-429", "限流之后")); state != "sent" {

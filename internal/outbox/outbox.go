@@ -47,6 +47,7 @@ type Item struct {
 	Body          string
 	Buttons       []channel.Button // inline buttons, where the channel shows them
 	ReplyToken    string           // a platform reply token for this message (LINE), if any
+	Card          *channel.Card    // a product or coupon card, where the channel shows cards
 	State         State
 	Attempts      int
 	NextAttemptAt time.Time
@@ -121,13 +122,18 @@ func (o *Outbox) EnqueueTx(ctx context.Context, tx *store.Tx, it Item) (int64, b
 		}
 		buttons = string(b)
 	}
+	card := ""
+	if it.Card != nil {
+		b, _ := json.Marshal(it.Card)
+		card = string(b)
+	}
 	var id int64
 	err := tx.QueryRowContext(ctx, `INSERT INTO outbox (tenant_id, channel, idem_key, group_id, member_id, staff_id,
-		sender_name, body, state, next_attempt_at, created_at, persona_id, sender_avatar, buttons, reply_token)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', $9, $10, $11, $12, $13, $14)
+		sender_name, body, state, next_attempt_at, created_at, persona_id, sender_avatar, buttons, reply_token, card)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', $9, $10, $11, $12, $13, $14, $15)
 		ON CONFLICT (tenant_id, idem_key) DO NOTHING RETURNING id`,
 		it.TenantID, it.Channel, it.IdemKey, nullID(it.GroupID), nullID(it.MemberID), nullID(it.StaffID),
-		it.SenderName, it.Body, store.Millis(it.NextAttemptAt), store.Millis(now), nullID(it.PersonaID), it.SenderAvatar, buttons, it.ReplyToken).Scan(&id)
+		it.SenderName, it.Body, store.Millis(it.NextAttemptAt), store.Millis(now), nullID(it.PersonaID), it.SenderAvatar, buttons, it.ReplyToken, card).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, false, nil
 	}
@@ -166,7 +172,7 @@ func nullID(id int64) any {
 }
 
 const itemCols = `id, tenant_id, channel, idem_key, group_id, member_id, staff_id, sender_name, body, state, attempts,
-	next_attempt_at, last_error, external_id, created_at, sent_at, persona_id, sender_avatar, buttons, reply_token`
+	next_attempt_at, last_error, external_id, created_at, sent_at, persona_id, sender_avatar, buttons, reply_token, card`
 
 func scanItems(rows *sql.Rows) ([]Item, error) {
 	defer rows.Close()
@@ -175,10 +181,16 @@ func scanItems(rows *sql.Rows) ([]Item, error) {
 		var it Item
 		var group, member, staff, sent, persona sql.NullInt64
 		var next, created int64
-		var state, buttons string
+		var state, buttons, card string
 		if err := rows.Scan(&it.ID, &it.TenantID, &it.Channel, &it.IdemKey, &group, &member, &staff, &it.SenderName,
-			&it.Body, &state, &it.Attempts, &next, &it.LastError, &it.ExternalID, &created, &sent, &persona, &it.SenderAvatar, &buttons, &it.ReplyToken); err != nil {
+			&it.Body, &state, &it.Attempts, &next, &it.LastError, &it.ExternalID, &created, &sent, &persona, &it.SenderAvatar, &buttons, &it.ReplyToken, &card); err != nil {
 			return nil, err
+		}
+		if card != "" {
+			it.Card = new(channel.Card)
+			if err := json.Unmarshal([]byte(card), it.Card); err != nil {
+				return nil, fmt.Errorf("outbox %d: card: %w", it.ID, err)
+			}
 		}
 		if buttons != "" {
 			if err := json.Unmarshal([]byte(buttons), &it.Buttons); err != nil {

@@ -222,7 +222,7 @@ func (o *Outbox) send(ctx context.Context, it Item) {
 	res, err := ch.Send(ctx, channel.Message{
 		OutboxID: it.ID, TenantID: it.TenantID, IdemKey: it.IdemKey, GroupID: it.GroupID, MemberID: it.MemberID,
 		StaffID: it.StaffID, SenderName: it.SenderName, PersonaID: it.PersonaID, AvatarURL: it.SenderAvatar, Text: it.Body,
-		Buttons: it.Buttons, To: to, ReplyToken: it.ReplyToken,
+		Buttons: it.Buttons, To: to, ReplyToken: it.ReplyToken, Card: it.Card,
 	})
 	if errors.Is(err, channel.ErrUnreachable) && o.OnUnreachable != nil {
 		o.OnUnreachable(context.WithoutCancel(ctx), it, err)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/liveloop/liveloop/internal/bot"
+	"github.com/liveloop/liveloop/internal/channel"
 	"github.com/liveloop/liveloop/internal/community"
 	"github.com/liveloop/liveloop/internal/live"
 	"github.com/liveloop/liveloop/internal/outbox"
@@ -61,10 +62,16 @@ func (r *Runner) liveSpeaker(ctx context.Context, l live.Live) (liveSpeaker, err
 
 // toGroups queues text to each of the live's alert groups under key(group).
 func (r *Runner) toGroups(ctx context.Context, tx *store.Tx, l live.Live, sp liveSpeaker, text string, key func(group int64) string) error {
+	return r.cardToGroups(ctx, tx, l, sp, text, nil, key)
+}
+
+// cardToGroups is toGroups with a card (LINE shows it as a Flex bubble,
+// the text as its alternative; other channels send the text).
+func (r *Runner) cardToGroups(ctx context.Context, tx *store.Tx, l live.Live, sp liveSpeaker, text string, card *channel.Card, key func(group int64) string) error {
 	for _, g := range sp.groups {
 		if _, _, err := r.Outbox.EnqueueTx(ctx, tx, outbox.Item{TenantID: l.TenantID, Channel: g.Channel, GroupID: g.ID,
 			SenderName: sp.persona.Name, PersonaID: sp.persona.ID, SenderAvatar: sp.persona.AvatarURL,
-			Body: text, IdemKey: key(g.ID)}); err != nil {
+			Body: text, Card: card, IdemKey: key(g.ID)}); err != nil {
 			return err
 		}
 	}
@@ -161,9 +168,14 @@ func (r *Runner) SwitchLiveProduct(ctx context.Context, tenantID, liveID, produc
 			return err
 		}
 		text := r.Catalog.T(sp.lang, "bot.live_product", p.Name, money(p.LivePrice), money(p.Price), p.Stock, r.LiveURL(sp.tenant, l.ID))
+		card := &channel.Card{Title: p.Name, Price: money(p.LivePrice), Subtitle: r.Catalog.T(sp.lang, "bot.live_card_left", p.Stock),
+			ButtonLabel: r.Catalog.T(sp.lang, "bot.live_card_button"), ButtonURL: r.LiveURL(sp.tenant, l.ID)}
+		if strings.HasPrefix(p.CoverURL, "https://") {
+			card.ImageURL = p.CoverURL
+		}
 		// A product may be shown again later: the key counts the switch.
 		n := time.Now().UnixNano()
-		return r.toGroups(ctx, tx, l, sp, text, func(g int64) string { return fmt.Sprintf("live:%d:product:%d:%d:%d", l.ID, p.ID, g, n) })
+		return r.cardToGroups(ctx, tx, l, sp, text, card, func(g int64) string { return fmt.Sprintf("live:%d:product:%d:%d:%d", l.ID, p.ID, g, n) })
 	})
 	return p, changed, err
 }

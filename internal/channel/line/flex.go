@@ -62,20 +62,28 @@ func FlexCard(c Card) *messaging_api.FlexBubble {
 // with altText, under the retry key derived from idemKey — the same
 // exactly-once rules as Send.
 func (c *Channel) SendFlex(ctx context.Context, to, idemKey, altText string, card Card) error {
+	msg, err := flexMessage(altText, card)
+	if err != nil {
+		return err
+	}
+	_, err = c.deliver(ctx, to, idemKey, "", msg)
+	return err
+}
+
+// flexMessage checks card and wraps it with its alternative text.
+func flexMessage(altText string, card Card) (*messaging_api.FlexMessage, error) {
 	if strings.TrimSpace(card.Title) == "" {
-		return fmt.Errorf("%w: line: card has no title", channel.ErrPermanent)
+		return nil, fmt.Errorf("%w: line: card has no title", channel.ErrPermanent)
 	}
 	if strings.TrimSpace(altText) == "" {
 		altText = card.Title
 	}
 	if card.ImageURL != "" && !strings.HasPrefix(card.ImageURL, "https://") {
-		return fmt.Errorf("%w: line: card image URL must be https", channel.ErrPermanent)
+		return nil, fmt.Errorf("%w: line: card image URL must be https", channel.ErrPermanent)
 	}
 	if u := card.ButtonURL; u != "" && !strings.HasPrefix(u, "https://") && !strings.HasPrefix(u, "http://") &&
 		!strings.HasPrefix(u, "line://") && !strings.HasPrefix(u, "tel:") {
-		return fmt.Errorf("%w: line: card button URL must be http(s), line:// or tel:", channel.ErrPermanent)
+		return nil, fmt.Errorf("%w: line: card button URL must be http(s), line:// or tel:", channel.ErrPermanent)
 	}
-	msg := &messaging_api.FlexMessage{AltText: Truncate(altText, maxAltText), Contents: FlexCard(card)}
-	_, err := c.deliver(ctx, to, idemKey, "", msg)
-	return err
+	return &messaging_api.FlexMessage{AltText: Truncate(altText, maxAltText), Contents: FlexCard(card)}, nil
 }

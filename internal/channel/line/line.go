@@ -119,6 +119,7 @@ func (*Channel) Capabilities() channel.Capabilities {
 		PostToGroups:   true,
 		Buttons:        true,
 		ReplyTokens:    true,
+		Cards:          true,
 		IdempotentSend: true,
 		MaxTextLen:     MaxText,
 	}

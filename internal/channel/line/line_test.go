@@ -92,7 +92,7 @@ func TestDescribes(t *testing.T) {
 	if ch, ok := reg.Get(Name); !ok || ch.Name() != "line" {
 		t.Fatalf("registry: %v %v", ch, ok)
 	}
-	want := channel.Capabilities{PostToGroups: true, Buttons: true, ReplyTokens: true, IdempotentSend: true, MaxTextLen: 5000}
+	want := channel.Capabilities{PostToGroups: true, Buttons: true, ReplyTokens: true, IdempotentSend: true, MaxTextLen: 5000, Cards: true}
 	if got := c.Capabilities(); got != want {
 		t.Errorf("Capabilities = %+v, want %+v", got, want)
 	}

@@ -46,6 +46,16 @@ func RetryKey(idemKey, to string) string {
 // a reply token it replies (free, no quota) and falls back to push when
 // the token is invalid or expired; otherwise it pushes with a retry key.
 func (c *Channel) Send(ctx context.Context, m channel.Message) (channel.Result, error) {
+	if m.Card != nil {
+		// A product or coupon card: a Flex bubble, the text as its
+		// alternative (notifications, chat lists).
+		msg, err := flexMessage(m.Text, Card{Title: m.Card.Title, Subtitle: m.Card.Subtitle, Price: m.Card.Price,
+			ImageURL: m.Card.ImageURL, ButtonLabel: m.Card.ButtonLabel, ButtonURL: m.Card.ButtonURL})
+		if err != nil {
+			return channel.Result{}, err
+		}
+		return c.deliver(ctx, m.To, m.IdemKey, m.ReplyToken, msg)
+	}
 	msg, err := c.textMessage(m)
 	if err != nil {
 		return channel.Result{}, err
