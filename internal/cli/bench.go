@@ -88,25 +88,27 @@ func bench(e env, args []string) error {
 					return
 				}
 				// The generator shares the machine with the server: find the
-				// timestamp without decoding the whole frame.
-				i := bytes.Index(b, benchMark)
-				if i < 0 {
-					continue
+				// timestamps without decoding the message (a batch holds
+				// several comments).
+				now := time.Now()
+				for rest := b; ; {
+					i := bytes.Index(rest, benchMark)
+					if i < 0 {
+						break
+					}
+					j := i + len(benchMark)
+					k := j
+					for k < len(rest) && rest[k] >= '0' && rest[k] <= '9' {
+						k++
+					}
+					if ns, err := strconv.ParseInt(string(rest[j:k]), 10, 64); err == nil {
+						received.Add(1)
+						mu.Lock()
+						latencies = append(latencies, now.Sub(time.Unix(0, ns)))
+						mu.Unlock()
+					}
+					rest = rest[k:]
 				}
-				j := i + len(benchMark)
-				k := j
-				for k < len(b) && b[k] >= '0' && b[k] <= '9' {
-					k++
-				}
-				ns, err := strconv.ParseInt(string(b[j:k]), 10, 64)
-				if err != nil {
-					continue
-				}
-				d := time.Since(time.Unix(0, ns))
-				received.Add(1)
-				mu.Lock()
-				latencies = append(latencies, d)
-				mu.Unlock()
 			}
 		}()
 	}

@@ -86,7 +86,7 @@ func (s *Server) forward(e event.Event) {
 		var d event.MessageData
 		e.Decode(&d)
 		if b, err := json.Marshal(frameOf(e)); err == nil {
-			s.Hub.Broadcast(liveRoom(e.TenantID, d.ReplyTo), b)
+			s.comments.add(liveRoom(e.TenantID, d.ReplyTo), b)
 		}
 		return
 	case event.LivePlatform:
@@ -94,7 +94,7 @@ func (s *Server) forward(e event.Event) {
 		var d event.LivePlatformData
 		if e.Decode(&d) == nil && d.Kind == "comment" && d.Text != "" {
 			b, _ := json.Marshal(frame{Type: "message", ID: e.ID, At: e.At, Sender: d.Name, Text: d.Text})
-			s.Hub.Broadcast(liveRoom(e.TenantID, d.LiveID), b)
+			s.comments.add(liveRoom(e.TenantID, d.LiveID), b)
 		}
 		return
 	case event.LiveStarted, event.LiveEnded, event.ProductSwitched, event.LiveStockUpdated, event.CouponClaimed, event.LotteryDrawn:

@@ -411,3 +411,59 @@ func (s *Server) likeTotal(ctx context.Context, tenantID, liveID int64) (int64, 
 	err = e.Decode(&d)
 	return d.Likes, err
 }
+
+// frameBatcher collects a live room's comment frames and sends them ten
+// times a second as one WebSocket message (a JSON array when there are
+// several): a busy room costs each viewer one write per tick, not one per
+// comment, and the order of the comments is kept.
+type frameBatcher struct {
+	mu      sync.Mutex
+	pending map[string][][]byte // room → frames in arrival order
+}
+
+func (f *frameBatcher) add(room string, frame []byte) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.pending == nil {
+		f.pending = map[string][][]byte{}
+	}
+	f.pending[room] = append(f.pending[room], frame)
+}
+
+func (f *frameBatcher) take() map[string][][]byte {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	p := f.pending
+	f.pending = nil
+	return p
+}
+
+// commentTick is how often a live room's comments go out.
+const commentTick = 100 * time.Millisecond
+
+func (s *Server) flushComments(ctx context.Context) {
+	t := time.NewTicker(commentTick)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		for room, frames := range s.comments.take() {
+			if len(frames) == 1 {
+				s.Hub.Broadcast(room, frames[0])
+				continue
+			}
+			b := make([]byte, 0, 2+len(frames)*256)
+			b = append(b, '[')
+			for i, f := range frames {
+				if i > 0 {
+					b = append(b, ',')
+				}
+				b = append(b, f...)
+			}
+			s.Hub.Broadcast(room, append(b, ']'))
+		}
+	}
+}

@@ -299,16 +299,18 @@ func TestLiveRoomFanOut(t *testing.T) {
 					errs <- fmt.Errorf("after %d comments: %w", got, err)
 					return
 				}
-				var f wsFrame
-				if json.Unmarshal(b, &f) != nil || f.Type != "message" {
-					continue
+				for _, raw := range splitFrames(b) {
+					var f wsFrame
+					if json.Unmarshal(raw, &f) != nil || f.Type != "message" {
+						continue
+					}
+					if f.ID <= last {
+						errs <- fmt.Errorf("comment %d after %d: out of order", f.ID, last)
+						return
+					}
+					last = f.ID
+					got++
 				}
-				if f.ID <= last {
-					errs <- fmt.Errorf("comment %d after %d: out of order", f.ID, last)
-					return
-				}
-				last = f.ID
-				got++
 			}
 			errs <- nil
 		}()

@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -57,12 +58,31 @@ func readUntil(t *testing.T, c *websocket.Conn, what string, ok func(wsFrame) bo
 		if err != nil {
 			t.Fatalf("waiting for %s: %v", what, err)
 		}
-		var f wsFrame
 		t.Logf("frame: %s", b)
-		if jsonUnmarshal(b, &f) == nil && f.Type == "message" && ok(f) {
-			return f
+		for _, raw := range splitFrames(b) {
+			var f wsFrame
+			if jsonUnmarshal(raw, &f) == nil && f.Type == "message" && ok(f) {
+				return f
+			}
 		}
 	}
+}
+
+// splitFrames returns the frames of one WebSocket message: itself, or the
+// elements of a batch (a live room sends its comments as a JSON array).
+func splitFrames(b []byte) [][]byte {
+	if len(b) == 0 || b[0] != '[' {
+		return [][]byte{b}
+	}
+	var raws []json.RawMessage
+	if json.Unmarshal(b, &raws) != nil {
+		return nil
+	}
+	out := make([][]byte, len(raws))
+	for i, r := range raws {
+		out[i] = r
+	}
+	return out
 }
 
 func TestRoutineThroughTheWebCommunity(t *testing.T) {

@@ -68,6 +68,7 @@ type Server struct {
 	tallyDue  map[refresh]bool // polls and live rooms whose state is to be sent
 	tallyWake chan struct{}
 	likes     likeCounter
+	comments  frameBatcher // live rooms' comments, sent ten times a second
 }
 
 // New builds the server; it fails if a template does not parse.
@@ -96,6 +97,7 @@ func (s *Server) Run(ctx context.Context) error {
 	unsubscribe := s.Log.Bus().Subscribe(s.forward)
 	go s.tallies(ctx)
 	go s.flushLikes(ctx)
+	go s.flushComments(ctx)
 	<-ctx.Done()
 	unsubscribe()
 	return nil

@@ -189,8 +189,13 @@
       if (!box.dataset.send) pending.forEach(function (p) { ws.send(JSON.stringify(p)); });
     };
     ws.onmessage = function (e) {
-      var f;
-      try { f = JSON.parse(e.data); } catch (_) { return; }
+      var data;
+      try { data = JSON.parse(e.data); } catch (_) { return; }
+      // A live room sends its comments in batches (a JSON array).
+      (Array.isArray(data) ? data : [data]).forEach(handle);
+    };
+    function handle(f) {
+      if (!f || typeof f !== "object") return;
       if (f.type === "message") add(f);
       else if (f.type === "poll" && f.poll) showTally(f.poll);
       else if (f.type === "live" && f.live) showLive(f.live);
@@ -208,7 +213,7 @@
         setStatus("removed");
         form.hidden = true;
       }
-    };
+    }
     ws.onclose = function () {
       ws = null;
       if (stopped) return;
