@@ -33,7 +33,10 @@ func (a *App) buildChannels(ctx context.Context) error {
 	a.Accounts = account.NewManager(a.DB, box, a.adapterFactories(), a.Logger)
 	a.Channels.SetFallback(a.Accounts.Lookup)
 	a.Ingest = &ingest.Ingester{DB: a.DB, Log: a.Log, Members: a.Members, Community: a.Community, Polls: a.Polls,
-		Logger: a.Logger, ParseVote: runner.ParseButtonData}
+		Logger: a.Logger, ParseVote: runner.ParseButtonData,
+		Press: func(ctx context.Context, tenantID, memberID int64, data string) bool {
+			return a.Runner.PressButton(ctx, tenantID, memberID, data)
+		}}
 	a.Outbox.Address = a.address
 	a.Outbox.OnUnreachable = a.unreachable
 	a.enforceFailed = prometheus.NewCounterVec(prometheus.CounterOpts{

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/liveloop/liveloop/internal/app/apptest"
 	"github.com/liveloop/liveloop/internal/bot"
@@ -150,6 +151,34 @@ func TestTelegram(t *testing.T) {
 		if v := d.fake.Violations(); v != 0 {
 			t.Fatalf("%d rate-limit violations", v)
 		}
+		// A live's coupon drop reaches the group with a claim button; a
+		// press claims one for the member, once however often pressed.
+		at := time.Now().Add(time.Hour).In(br.b.Tenant.Location()).Format("2006-01-02T15:04")
+		r := br.op.PostForm("/console/lives", url.Values{"title": {"TG 专场"}, "scheduled_at": {at},
+			"groups": {fmt.Sprint(d.Group(t))}, "alert_repeat": {"1"}, "alert_minutes": {"10"}})
+		var liveID int64
+		fmt.Sscanf(r.Header.Get("Location"), "/console/lives/%d", &liveID)
+		br.op.PostForm(fmt.Sprintf("/console/lives/%d/start", liveID), url.Values{})
+		if r := br.op.PostForm(fmt.Sprintf("/console/lives/%d/drop", liveID), url.Values{"title": {"减20"}, "quantity": {"5"}, "minutes": {"10"}}); r.Status != http.StatusSeeOther {
+			t.Fatalf("drop: %d %.300s", r.Status, r.Body)
+		}
+		var data string
+		eventually(t, "the drop's claim button", func() bool {
+			for _, m := range d.fake.Sent() {
+				for _, b := range m.Buttons {
+					if strings.HasPrefix(b.CallbackData, "drop:") {
+						data = b.CallbackData
+						return true
+					}
+				}
+			}
+			return false
+		})
+		d.Press(t, "alice", "claim-1", data)
+		d.Press(t, "alice", "claim-2", data)
+		eventually(t, "the claim", func() bool {
+			return br.count(t, `SELECT COUNT(*) FROM live_coupon_claims WHERE tenant_id = $1`, br.b.Tenant.ID) == 1
+		})
 		// Moderation is carried out on the platform: a link from a member
 		// mutes them in the Telegram group (restrictChatMember).
 		if _, err := br.e.App.Bot.SaveRule(context.Background(), br.b.Tenant.ID, bot.Rule{Kind: bot.KindModeration, PersonaID: br.persona,

@@ -38,6 +38,16 @@ type Ingester struct {
 	// ParseVote reads a button's payload as a poll vote (the runner's
 	// format); nil ignores buttons.
 	ParseVote func(data string) (pollID int64, choice int, ok bool)
+	// Press handles other buttons after the delivery is stored (a coupon
+	// drop's "claim"), with the member who pressed: it reports whether the
+	// payload was its own. Its own transaction makes it idempotent.
+	Press func(ctx context.Context, tenantID, memberID int64, data string) bool
+}
+
+// press is a button press to hand to Press once the delivery is stored.
+type press struct {
+	member int64
+	data   string
 }
 
 // Result counts what a delivery did.
@@ -45,6 +55,8 @@ type Result struct {
 	Stored     int // new events
 	Duplicates int // events seen before (redeliveries)
 	Ignored    int // kinds liveloop does not act on, or refused joins
+
+	presses []press
 }
 
 // IdentityChannel is the identities' channel of an account's users.
@@ -78,6 +90,15 @@ func (in *Ingester) Deliver(ctx context.Context, a account.Account, evs []channe
 		})
 		if !errors.Is(err, store.ErrConflict) && !store.IsUniqueViolation(err) {
 			break
+		}
+	}
+	if err == nil && in.Press != nil {
+		for _, p := range res.presses {
+			if in.Press(ctx, a.TenantID, p.member, p.data) {
+				res.Stored++
+			} else {
+				res.Ignored++
+			}
 		}
 	}
 	return res, err
@@ -193,7 +214,15 @@ func (in *Ingester) one(ctx context.Context, tx *store.Tx, a account.Account, ev
 		}
 		pollID, choice, ok := in.ParseVote(ev.Data)
 		if !ok {
-			res.Ignored++
+			if in.Press == nil {
+				res.Ignored++
+				return nil
+			}
+			m, err := in.memberIn(ctx, tx, a, g, ev)
+			if err != nil {
+				return err
+			}
+			res.presses = append(res.presses, press{member: m.ID, data: ev.Data})
 			return nil
 		}
 		m, err := in.memberIn(ctx, tx, a, g, ev)

@@ -150,10 +150,12 @@ func (s *Server) liveAction(w http.ResponseWriter, r *http.Request, c *staffCtx)
 		_, err = s.Runner.UpdateLiveStock(ctx, c.Tenant.ID, id, formInt(r, "product"), formInt(r, "stock"))
 	case "drop":
 		now := time.Now()
-		_, err = s.Lives.CreateDrop(ctx, live.Drop{TenantID: c.Tenant.ID, LiveID: id, Title: r.PostFormValue("title"),
+		var d live.Drop
+		d, err = s.Lives.CreateDrop(ctx, live.Drop{TenantID: c.Tenant.ID, LiveID: id, Title: r.PostFormValue("title"),
 			Quantity: formInt(r, "quantity"), OpensAt: now, ClosesAt: now.Add(time.Duration(formInt(r, "minutes")) * time.Minute)})
 		if err == nil {
 			s.queueRefresh(refreshLive, c.Tenant.ID, id) // open rooms show the drop at once
+			err = s.Runner.AnnounceDrop(ctx, d)
 		}
 	case "lottery":
 		_, err = s.Lives.Commit(ctx, live.Lottery{TenantID: c.Tenant.ID, LiveID: id, Prize: r.PostFormValue("prize"),

@@ -238,3 +238,45 @@ func (r *Runner) UpdateLiveStock(ctx context.Context, tenantID, liveID, productI
 	})
 	return p, err
 }
+
+// DropData is the payload of a coupon drop's claim button: "drop:<id>".
+func DropData(dropID int64) string { return fmt.Sprintf("drop:%d", dropID) }
+
+// AnnounceDrop tells the live's groups about a coupon drop, with a claim
+// button where the channel shows buttons (a member's press claims one, at
+// most one each) and the live room's link for the rest.
+func (r *Runner) AnnounceDrop(ctx context.Context, d live.Drop) error {
+	l, err := r.Lives.Get(ctx, d.TenantID, d.LiveID)
+	if err != nil {
+		return err
+	}
+	sp, err := r.liveSpeaker(ctx, l)
+	if err != nil {
+		return err
+	}
+	text := r.Catalog.T(sp.lang, "bot.live_drop", d.Title, d.Quantity, d.ClosesAt.In(sp.tenant.Location()).Format("15:04"), r.LiveURL(sp.tenant, l.ID))
+	return r.DB.InTx(ctx, func(tx *store.Tx) error {
+		for _, g := range sp.groups {
+			if _, _, err := r.Outbox.EnqueueTx(ctx, tx, outbox.Item{TenantID: l.TenantID, Channel: g.Channel, GroupID: g.ID,
+				SenderName: sp.persona.Name, PersonaID: sp.persona.ID, SenderAvatar: sp.persona.AvatarURL, Body: text,
+				Buttons: []channel.Button{{Label: r.Catalog.T(sp.lang, "bot.live_drop_claim"), Data: DropData(d.ID)}},
+				IdemKey: fmt.Sprintf("live:%d:drop:%d:%d", l.ID, d.ID, g.ID)}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// PressButton handles a platform button that is not a poll vote: a
+// coupon drop's claim. It reports whether the payload was a drop's.
+func (r *Runner) PressButton(ctx context.Context, tenantID, memberID int64, data string) bool {
+	var dropID int64
+	if _, err := fmt.Sscanf(data, "drop:%d", &dropID); err != nil || DropData(dropID) != data || r.Lives == nil {
+		return false
+	}
+	if _, err := r.Lives.Claim(ctx, tenantID, dropID, memberID); err != nil {
+		r.Logger.Info("live: a claim by button refused", "drop", dropID, "member", memberID, "reason", err)
+	}
+	return true
+}
