@@ -6,15 +6,18 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/coder/websocket"
 	"golang.org/x/time/rate"
 
+	"github.com/liveloop/liveloop/internal/channel/webchat"
 	"github.com/liveloop/liveloop/internal/community"
 	"github.com/liveloop/liveloop/internal/event"
 	"github.com/liveloop/liveloop/internal/live"
+	"github.com/liveloop/liveloop/internal/member"
 	"github.com/liveloop/liveloop/internal/store"
 	"github.com/liveloop/liveloop/internal/tenant"
 	"github.com/liveloop/liveloop/internal/textnorm"
@@ -466,4 +469,29 @@ func (s *Server) flushComments(ctx context.Context) {
 			s.Hub.Broadcast(room, append(b, ']'))
 		}
 	}
+}
+
+// liveIdentify lets an anonymous viewer take a display name so they can
+// comment (and like as themselves): a member record of the brand with a
+// web identity and the member cookie — not yet in any group; the room's
+// join call to action is the next step.
+func (s *Server) liveIdentify(w http.ResponseWriter, r *http.Request) {
+	limitBody(w, r)
+	mc, l, err := s.roomOf(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if mc.Member.ID != 0 {
+		http.Redirect(w, r, liveURL(mc.Tenant, l.ID), http.StatusSeeOther)
+		return
+	}
+	m, err := s.Members.Create(r.Context(), member.Member{TenantID: mc.Tenant.ID, DisplayName: r.PostFormValue("name"),
+		Locale: s.lang(r, mc.Tenant.Locale)}, member.Identity{Channel: webchat.Name, ExternalID: "web-" + strings.ToLower(randomID())})
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.setMemberCookie(w, mc.Tenant.ID, m.ID)
+	http.Redirect(w, r, liveURL(mc.Tenant, l.ID), http.StatusSeeOther)
 }

@@ -130,6 +130,21 @@ func TestLiveLoop(t *testing.T) {
 			t.Fatalf("page shows %d likes (%v), the room said %d", shown, err, likes)
 		}
 
+		// A viewer who gives a name may comment (without joining a group).
+		passer := e.Client()
+		must(t, passer.Get(room), 200, "data-identify")
+		must(t, passer.PostForm(room+"/identify", url.Values{"name": {" "}}), http.StatusBadRequest)
+		must(t, passer.PostForm(room+"/identify", url.Values{"name": {"路人甲"}}), http.StatusSeeOther)
+		pws, _, err := passer.Dial(ctx, room+"/ws")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer pws.CloseNow()
+		send(t, pws, "passer-00001", "路过看看")
+		if f := readUntil(t, anon, "a named viewer's comment", func(f wsFrame) bool { return f.Text == "路过看看" }); f.Sender != "路人甲" {
+			t.Fatalf("named viewer's comment %+v", f)
+		}
+
 		// Switching the product: the group hears it, the room shows it.
 		must(t, op.PostForm(fmt.Sprintf("/console/lives/%d/product", id), url.Values{"product": {fmt.Sprint(l.Products[1].ID)}}), http.StatusSeeOther)
 		readUntil(t, group, "product", func(f wsFrame) bool {

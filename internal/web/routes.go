@@ -98,6 +98,7 @@ func (s *Server) Routes() []Route {
 		pub("GET /l/{tenant}/{id}/ws", s.liveRoomWS),
 		pub("GET /l/{tenant}/{id}/join.svg", s.liveJoinQR),
 		pub("GET /l/{tenant}/{id}/lotteries/{lottery}", s.liveLottery),
+		pub("POST /l/{tenant}/{id}/identify", s.liveIdentify),
 		mem("POST /l/{tenant}/{id}/drops/{drop}/claim", s.liveClaim),
 		mem("POST /l/{tenant}/{id}/lotteries/{lottery}/claim", s.liveLotteryClaim),
 		pub("GET /j/{code}", s.joinPage),
