@@ -23,9 +23,10 @@ type frame struct {
 	ClientID string     `json:"client_id,omitempty"`
 	Code     string     `json:"code,omitempty"`
 	Message  string     `json:"message,omitempty"`
-	Poll     *pollFrame `json:"poll,omitempty"`  // type "poll": a live tally
-	Live     *liveView  `json:"live,omitempty"`  // type "live": the live room's state
-	Likes    int64      `json:"likes,omitempty"` // type "likes": the room's running total
+	Poll     *pollFrame `json:"poll,omitempty"`    // type "poll": a live tally
+	Live     *liveView  `json:"live,omitempty"`    // type "live": the live room's state
+	Likes    int64      `json:"likes,omitempty"`   // type "likes": the room's running total
+	Viewers  int64      `json:"viewers,omitempty"` // type "viewers": the platform's viewer count
 
 	// For server-rendered history only.
 	Local string `json:"-"` // At in the tenant's time zone

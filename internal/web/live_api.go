@@ -110,6 +110,26 @@ func (s *Server) liveEvents(w http.ResponseWriter, r *http.Request) {
 		refuse(http.StatusInternalServerError, "internal", "not stored; send the batch again")
 		return
 	}
+	// The room shows the platform's likes in its counter and its viewer
+	// count (only for events new to liveloop: a resent batch adds nothing).
+	if n > 0 {
+		var viewers int64 = -1
+		for i, pe := range req.Events {
+			if evs[i].ID == 0 {
+				continue // a duplicate: AppendBatch left its id unset
+			}
+			switch pe.Type {
+			case "like":
+				s.likes.addN(t.ID, l.ID, max(pe.Count, 1))
+			case "viewers":
+				viewers = pe.Count
+			}
+		}
+		if viewers >= 0 {
+			b, _ := json.Marshal(frame{Type: "viewers", Viewers: viewers})
+			s.Hub.Broadcast(liveRoom(t.ID, l.ID), b)
+		}
+	}
 	answer(http.StatusOK, map[string]int{"stored": n, "duplicates": len(evs) - n})
 }
 

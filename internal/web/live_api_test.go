@@ -5,6 +5,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -45,19 +46,42 @@ func TestLiveIngestionAPI(t *testing.T) {
 		}
 		defer roomWS.CloseNow()
 		batch := `{"events":[{"id":"v1","type":"viewers","count":1200},{"id":"c1","type":"comment","user":"u9","name":"小美","text":"<b>上链接</b>"},
-			{"id":"o1","type":"order","user":"u9","amount":9900,"product":"修护精华"},{"id":"c1","type":"comment","text":"again"}]}`
-		must(t, post(api, batch, key), 200, `"stored":3`, `"duplicates":1`)
-		must(t, post(api, batch, key), 200, `"stored":0`, `"duplicates":4`)
-		// The platform's comment shows in the room.
-		if f := readUntil(t, roomWS, "platform comment", func(f wsFrame) bool { return f.Text == "<b>上链接</b>" }); f.Sender != "小美" {
-			t.Fatalf("platform comment %+v", f)
+			{"id":"o1","type":"order","user":"u9","amount":9900,"product":"修护精华"},{"id":"c1","type":"comment","text":"again"},
+			{"id":"l1","type":"like","count":35}]}`
+		must(t, post(api, batch, key), 200, `"stored":4`, `"duplicates":1`)
+		must(t, post(api, batch, key), 200, `"stored":0`, `"duplicates":5`)
+		// The room shows the platform's comment and its likes in the
+		// counter (once: the resent batch adds nothing).
+		var comment, likes bool
+		rctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+		defer cancel()
+		for !comment || !likes {
+			_, msg, err := roomWS.Read(rctx)
+			if err != nil {
+				t.Fatalf("room: comment %v, likes %v: %v", comment, likes, err)
+			}
+			for _, raw := range splitFrames(msg) {
+				var f struct {
+					Type, Text, Sender string
+					Likes              int64
+				}
+				json.Unmarshal(raw, &f)
+				switch {
+				case f.Type == "message" && f.Text == "<b>上链接</b>" && f.Sender == "小美":
+					comment = true
+				case f.Type == "likes" && f.Likes == 35:
+					likes = true
+				case f.Type == "likes":
+					t.Fatalf("room likes %d, want the platform's 35", f.Likes)
+				}
+			}
 		}
 		count := func() int {
 			var n int
 			e.App.DB.R.QueryRowContext(context.Background(), `SELECT COUNT(*) FROM events WHERE tenant_id = $1 AND type = 'live_platform'`, b.Tenant.ID).Scan(&n)
 			return n
 		}
-		if n := count(); n != 3 {
+		if n := count(); n != 4 {
 			t.Fatalf("%d platform events", n)
 		}
 		must(t, post(api, batch, strings.Repeat("0", 64)), http.StatusUnauthorized, "X-Liveloop-Signature")
@@ -68,7 +92,7 @@ func TestLiveIngestionAPI(t *testing.T) {
 		must(t, post(fmt.Sprintf("/api/lives/%s/%d/events", b.Tenant.Slug, id+1000), batch, key), http.StatusNotFound)
 		other := e.Brand("other")
 		must(t, post(fmt.Sprintf("/api/lives/%s/%d/events", other.Tenant.Slug, id), batch, key), http.StatusNotFound)
-		if n := count(); n != 3 {
+		if n := count(); n != 4 {
 			t.Fatalf("refused requests stored events: %d", n)
 		}
 	})

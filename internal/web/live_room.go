@@ -344,13 +344,15 @@ type likeCounter struct {
 	total   map[[2]int64]int64 // (tenant, live) → running total (loaded on first use)
 }
 
-func (c *likeCounter) add(tenantID, liveID int64) {
+func (c *likeCounter) add(tenantID, liveID int64) { c.addN(tenantID, liveID, 1) }
+
+func (c *likeCounter) addN(tenantID, liveID, n int64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.pending == nil {
 		c.pending = map[[2]int64]int64{}
 	}
-	c.pending[[2]int64{tenantID, liveID}]++
+	c.pending[[2]int64{tenantID, liveID}] += n
 }
 
 func (c *likeCounter) take() map[[2]int64]int64 {

@@ -203,6 +203,10 @@
         var lk = document.querySelector("[data-likes]");
         if (lk) lk.textContent = String(f.likes);
       }
+      else if (f.type === "viewers") {
+        var vw = document.querySelector("[data-viewers]");
+        if (vw) { vw.textContent = String(f.viewers); vw.parentNode.hidden = false; }
+      }
       else if (f.type === "error") showError(f.message || f.code);
       else if (f.type === "hidden") {
         var gone = list.querySelector('li[data-id="' + Number(f.id) + '"]');
