@@ -19,7 +19,7 @@ import (
 func (s *Server) webhook(w http.ResponseWriter, r *http.Request) {
 	kind := r.PathValue("kind")
 	label := kind // a metric label from the path only when it is a known platform
-	if _, _, ok := account.ParseChannelName(kind + "/1"); !ok {
+	if !account.Known(kind) {
 		label = "unknown"
 	}
 	result := func(status int, outcome string) {
@@ -30,7 +30,7 @@ func (s *Server) webhook(w http.ResponseWriter, r *http.Request) {
 		result(http.StatusNotFound, "unknown_account")
 		return
 	}
-	if _, _, ok := account.ParseChannelName(kind + "/1"); !ok {
+	if !account.Known(kind) {
 		result(http.StatusNotFound, "unknown_account")
 		return
 	}

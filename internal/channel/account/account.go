@@ -59,6 +59,9 @@ func (a Account) Channel() string { return ChannelName(a.Kind, a.ID) }
 // ChannelName is "<kind>/<id>".
 func ChannelName(kind string, id int64) string { return kind + "/" + strconv.FormatInt(id, 10) }
 
+// Known reports whether kind is a platform liveloop has accounts for.
+func Known(kind string) bool { return secretFields[kind] != nil }
+
 // ParseChannelName reads a name ChannelName made.
 func ParseChannelName(name string) (kind string, id int64, ok bool) {
 	kind, rest, found := strings.Cut(name, "/")
@@ -86,12 +89,12 @@ type Manager struct {
 	log       *slog.Logger
 
 	mu   sync.Mutex
-	live map[int64]channel.Channel
+	live map[int64]liveAdapter
 }
 
 // NewManager returns a manager; box may be nil (no key configured).
 func NewManager(db *store.DB, box *secretbox.Box, factories map[string]Factory, log *slog.Logger) *Manager {
-	return &Manager{db: db, box: box, factories: factories, log: log, live: map[int64]channel.Channel{}}
+	return &Manager{db: db, box: box, factories: factories, log: log, live: map[int64]liveAdapter{}}
 }
 
 func aad(tenantID int64, kind, hookKey string) string {
@@ -244,13 +247,23 @@ func (m *Manager) Secrets(ctx context.Context, a Account) (map[string]string, er
 	return out, json.Unmarshal(raw, &out)
 }
 
+// liveAdapter is a built adapter and when its account was last seen in the
+// database (Lookup re-reads it after lookupTTL, so an account deleted on
+// another node stops sending within that time).
+type liveAdapter struct {
+	ch      channel.Channel
+	checked time.Time
+}
+
+const lookupTTL = time.Minute
+
 // Adapter returns the account's adapter, built once and kept.
 func (m *Manager) Adapter(ctx context.Context, a Account) (channel.Channel, error) {
 	m.mu.Lock()
-	ch, ok := m.live[a.ID]
+	la, ok := m.live[a.ID]
 	m.mu.Unlock()
 	if ok {
-		return ch, nil
+		return la.ch, nil
 	}
 	f := m.factories[a.Kind]
 	if f == nil {
@@ -264,9 +277,9 @@ func (m *Manager) Adapter(ctx context.Context, a Account) (channel.Channel, erro
 	if err != nil {
 		return nil, err
 	}
-	ch = named{Channel: inner, name: a.Channel()}
+	ch := named{Channel: inner, name: a.Channel()}
 	m.mu.Lock()
-	m.live[a.ID] = ch
+	m.live[a.ID] = liveAdapter{ch: ch, checked: time.Now()}
 	m.mu.Unlock()
 	return ch, nil
 }
@@ -278,11 +291,28 @@ func (m *Manager) Lookup(name string) (channel.Channel, bool) {
 	if !ok {
 		return nil, false
 	}
+	// The outbox asks for every send: answer from the built adapters
+	// without a query while the account was seen recently.
+	m.mu.Lock()
+	la, ok := m.live[id]
+	m.mu.Unlock()
+	if ok && time.Since(la.checked) < lookupTTL {
+		return la.ch, true
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	a, err := m.byID(ctx, id)
 	if err != nil {
+		m.mu.Lock()
+		delete(m.live, id) // deleted (maybe on another node)
+		m.mu.Unlock()
 		return nil, false
+	}
+	if ok {
+		m.mu.Lock()
+		m.live[id] = liveAdapter{ch: la.ch, checked: time.Now()}
+		m.mu.Unlock()
+		return la.ch, true
 	}
 	ch, err := m.Adapter(ctx, a)
 	if err != nil {
