@@ -13,6 +13,7 @@ import (
 	"github.com/liveloop/liveloop/internal/outbox"
 	"github.com/liveloop/liveloop/internal/poll"
 	"github.com/liveloop/liveloop/internal/store"
+	"github.com/liveloop/liveloop/internal/tenant"
 )
 
 // ButtonData is the payload of a poll option's button: "poll:<id>:<n>".
@@ -31,19 +32,18 @@ func ParseButtonData(data string) (pollID int64, choice int, ok bool) {
 // the numbered options (or how to enter) and the deadline, with a button
 // per option where the channel shows buttons.
 func (r *Runner) StartActivity(ctx context.Context, p poll.Poll) (poll.Poll, error) {
-	tn, err := r.Tenants.Get(ctx, p.TenantID)
-	if err != nil {
-		return p, err
-	}
 	g, err := r.Community.Group(ctx, p.TenantID, p.GroupID)
 	if err != nil {
 		return p, fmt.Errorf("%w: %v", poll.ErrInvalid, err)
 	}
-	persona, err := r.persona(ctx, p.TenantID, p.PersonaID)
+	if _, err := r.persona(ctx, p.TenantID, p.PersonaID); err != nil {
+		return p, err // an operator's choice: refused, not replaced
+	}
+	sp, err := r.speaker(ctx, p.TenantID, p.PersonaID)
 	if err != nil {
 		return p, err
 	}
-	lang := r.Catalog.Pick("", tn.Locale)
+	tn, lang, persona := sp.tenant, sp.lang, sp.persona
 	err = r.DB.InTx(ctx, func(tx *store.Tx) error {
 		if p, err = r.Polls.CreateTx(ctx, tx, p); err != nil {
 			return err
@@ -70,6 +70,32 @@ func (r *Runner) StartActivity(ctx context.Context, p poll.Poll) (poll.Poll, err
 		return err
 	})
 	return p, err
+}
+
+// speaker is who speaks for the brand outside a member's turn (an
+// announcement, a reminder, a live alert): the tenant, its language and a
+// persona — the default name when none is set or it was deleted since.
+type speaker struct {
+	tenant  tenant.Tenant
+	lang    string
+	persona bot.Persona
+}
+
+func (r *Runner) speaker(ctx context.Context, tenantID, personaID int64) (speaker, error) {
+	tn, err := r.Tenants.Get(ctx, tenantID)
+	if err != nil {
+		return speaker{}, err
+	}
+	sp := speaker{tenant: tn, lang: r.Catalog.Pick("", tn.Locale)}
+	if personaID != 0 {
+		if p, err := r.Store.Persona(ctx, tenantID, personaID); err == nil {
+			sp.persona = p
+		}
+	}
+	if sp.persona.Name == "" {
+		sp.persona.Name = r.Catalog.T(sp.lang, "bot.default_persona")
+	}
+	return sp, nil
 }
 
 // persona returns the tenant's persona id, or the default one for 0.
@@ -105,22 +131,15 @@ func (r *Runner) closeDue(ctx context.Context) error {
 }
 
 func (r *Runner) announceResult(ctx context.Context, p poll.Poll, now time.Time) error {
-	tn, err := r.Tenants.Get(ctx, p.TenantID)
-	if err != nil {
-		return err
-	}
 	g, err := r.Community.Group(ctx, p.TenantID, p.GroupID)
 	if err != nil {
 		return err
 	}
-	persona, err := r.persona(ctx, p.TenantID, p.PersonaID)
+	sp, err := r.speaker(ctx, p.TenantID, p.PersonaID)
 	if err != nil {
-		persona = bot.Persona{}
+		return err
 	}
-	lang := r.Catalog.Pick("", tn.Locale)
-	if persona.Name == "" {
-		persona.Name = r.Catalog.T(lang, "bot.default_persona")
-	}
+	lang, persona := sp.lang, sp.persona
 	return r.DB.InTx(ctx, func(tx *store.Tx) error {
 		res, done, err := r.Polls.CloseTx(ctx, tx, p, now)
 		if err != nil || !done {

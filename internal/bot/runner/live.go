@@ -6,7 +6,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/liveloop/liveloop/internal/bot"
 	"github.com/liveloop/liveloop/internal/channel"
 	"github.com/liveloop/liveloop/internal/community"
 	"github.com/liveloop/liveloop/internal/live"
@@ -29,26 +28,16 @@ func (r *Runner) LiveURL(t tenant.Tenant, liveID int64) string {
 // liveSpeaker is who speaks for a live, in the tenant's language, and to
 // which groups (read before the transaction that sends).
 type liveSpeaker struct {
-	tenant  tenant.Tenant
-	lang    string
-	persona bot.Persona
-	groups  []community.Group
+	speaker
+	groups []community.Group
 }
 
 func (r *Runner) liveSpeaker(ctx context.Context, l live.Live) (liveSpeaker, error) {
-	tn, err := r.Tenants.Get(ctx, l.TenantID)
+	s, err := r.speaker(ctx, l.TenantID, l.Alert.PersonaID)
 	if err != nil {
 		return liveSpeaker{}, err
 	}
-	sp := liveSpeaker{tenant: tn, lang: r.Catalog.Pick("", tn.Locale)}
-	if l.Alert.PersonaID != 0 {
-		if p, err := r.Store.Persona(ctx, l.TenantID, l.Alert.PersonaID); err == nil {
-			sp.persona = p
-		}
-	}
-	if sp.persona.Name == "" {
-		sp.persona.Name = r.Catalog.T(sp.lang, "bot.default_persona")
-	}
+	sp := liveSpeaker{speaker: s}
 	for _, gid := range l.Alert.Groups {
 		g, err := r.Community.Group(ctx, l.TenantID, gid)
 		if err != nil {

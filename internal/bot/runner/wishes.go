@@ -105,7 +105,7 @@ func (r *Runner) SetWishStatus(ctx context.Context, tenantID int64, norm, status
 	if status != "open" && status != "planned" && status != "fulfilled" {
 		return store.ErrInvalid
 	}
-	tn, err := r.Tenants.Get(ctx, tenantID)
+	sp, err := r.speaker(ctx, tenantID, r.wishPersona(ctx, tenantID))
 	if err != nil {
 		return err
 	}
@@ -127,11 +127,7 @@ func (r *Runner) SetWishStatus(ctx context.Context, tenantID int64, norm, status
 	if err != nil {
 		return err
 	}
-	persona := r.wishPersona(ctx, tenantID)
-	lang := r.Catalog.Pick("", tn.Locale)
-	if persona.Name == "" {
-		persona.Name = r.Catalog.T(lang, "bot.default_persona")
-	}
+	lang, persona := sp.lang, sp.persona
 	return r.DB.InTx(ctx, func(tx *store.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE wishes SET status = $3 WHERE tenant_id = $1 AND norm = $2`, tenantID, norm, status)
 		if err != nil {
@@ -159,20 +155,19 @@ func (r *Runner) SetWishStatus(ctx context.Context, tenantID int64, norm, status
 	})
 }
 
-// wishPersona is the persona of the tenant's first wishlist rule.
-func (r *Runner) wishPersona(ctx context.Context, tenantID int64) bot.Persona {
+// wishPersona is the persona of the tenant's first wishlist rule (0:
+// none).
+func (r *Runner) wishPersona(ctx context.Context, tenantID int64) int64 {
 	rules, err := r.Store.Rules(ctx, tenantID)
 	if err != nil {
-		return bot.Persona{}
+		return 0
 	}
 	for _, rule := range rules {
 		if rule.Kind == bot.KindWishlist {
-			if p, err := r.Store.Persona(ctx, tenantID, rule.PersonaID); err == nil {
-				return p
-			}
+			return rule.PersonaID
 		}
 	}
-	return bot.Persona{}
+	return 0
 }
 
 func shortHash(s string) string {
@@ -227,7 +222,7 @@ func (r *Runner) remindWishes(ctx context.Context) error {
 }
 
 func (r *Runner) postReminder(ctx context.Context, tenantID, ruleID, groupID, personaID int64, slot string) error {
-	tn, err := r.Tenants.Get(ctx, tenantID)
+	sp, err := r.speaker(ctx, tenantID, personaID)
 	if err != nil {
 		return err
 	}
@@ -235,14 +230,7 @@ func (r *Runner) postReminder(ctx context.Context, tenantID, ruleID, groupID, pe
 	if err != nil {
 		return err
 	}
-	p, err := r.Store.Persona(ctx, tenantID, personaID)
-	if err != nil {
-		p = bot.Persona{}
-	}
-	lang := r.Catalog.Pick("", tn.Locale)
-	if p.Name == "" {
-		p.Name = r.Catalog.T(lang, "bot.default_persona")
-	}
+	tn, lang, p := sp.tenant, sp.lang, sp.persona
 	text := r.Catalog.T(lang, "bot.wish_reminder")
 	if r.PublicURL != "" {
 		text += "\n" + r.PublicURL + "/m/" + tn.Slug + "/wishes"
