@@ -71,19 +71,25 @@ func (r *Runner) alertText(sp liveSpeaker, l live.Live) string {
 	return r.Catalog.T(sp.lang, "bot.live_alert", l.Title, r.LiveURL(sp.tenant, l.ID))
 }
 
-// StartLive starts a live and sends its first alert to the groups, in one
-// transaction; starting a live that is on air changes nothing.
-func (r *Runner) StartLive(ctx context.Context, tenantID, liveID int64) (live.Live, bool, error) {
+// liveTx loads a live and who speaks for it (outside the transaction),
+// then runs fn in one transaction: a change of the live and its messages
+// to the groups commit together.
+func (r *Runner) liveTx(ctx context.Context, tenantID, liveID int64, fn func(tx *store.Tx, l live.Live, sp liveSpeaker) error) error {
 	l, err := r.Lives.Get(ctx, tenantID, liveID)
 	if err != nil {
-		return l, false, err
+		return err
 	}
 	sp, err := r.liveSpeaker(ctx, l)
 	if err != nil {
-		return l, false, err
+		return err
 	}
-	var started bool
-	err = r.DB.InTx(ctx, func(tx *store.Tx) error {
+	return r.DB.InTx(ctx, func(tx *store.Tx) error { return fn(tx, l, sp) })
+}
+
+// StartLive starts a live and sends its first alert to the groups, in one
+// transaction; starting a live that is on air changes nothing.
+func (r *Runner) StartLive(ctx context.Context, tenantID, liveID int64) (l live.Live, started bool, err error) {
+	err = r.liveTx(ctx, tenantID, liveID, func(tx *store.Tx, _ live.Live, sp liveSpeaker) error {
 		var err error
 		if l, started, err = r.Lives.StartTx(ctx, tx, tenantID, liveID, r.nowFn()); err != nil || !started {
 			return err
@@ -96,29 +102,16 @@ func (r *Runner) StartLive(ctx context.Context, tenantID, liveID int64) (live.Li
 	return l, started, err
 }
 
-// EndLive ends a live and posts the recap to the groups.
-func (r *Runner) EndLive(ctx context.Context, tenantID, liveID int64) (live.Live, bool, error) {
-	l, err := r.Lives.Get(ctx, tenantID, liveID)
-	if err != nil {
-		return l, false, err
-	}
-	sp, err := r.liveSpeaker(ctx, l)
-	if err != nil {
-		return l, false, err
-	}
-	var ended bool
-	err = r.DB.InTx(ctx, func(tx *store.Tx) error {
+// EndLive ends a live and posts the recap (products with their final
+// stock) to the groups.
+func (r *Runner) EndLive(ctx context.Context, tenantID, liveID int64) (l live.Live, ended bool, err error) {
+	err = r.liveTx(ctx, tenantID, liveID, func(tx *store.Tx, _ live.Live, sp liveSpeaker) error {
 		var err error
 		if l, ended, err = r.Lives.EndTx(ctx, tx, tenantID, liveID, r.nowFn()); err != nil || !ended {
 			return err
 		}
-		if l.Products == nil {
-			// The recap lists the products with their final stock.
-			full, err := r.Lives.GetIn(ctx, tx, tenantID, liveID)
-			if err != nil {
-				return err
-			}
-			l.Products = full.Products
+		if l, err = r.Lives.GetIn(ctx, tx, tenantID, liveID); err != nil {
+			return err
 		}
 		return r.toGroups(ctx, tx, l, sp, r.recapText(sp, live.Recap(l)), func(g int64) string { return live.RecapKey(l.ID, g) })
 	})
@@ -140,18 +133,8 @@ func (r *Runner) recapText(sp liveSpeaker, rc live.RecapData) string {
 
 // SwitchLiveProduct puts a product of the live on show and tells the
 // groups: "now live: X, live price Y, Z left".
-func (r *Runner) SwitchLiveProduct(ctx context.Context, tenantID, liveID, productID int64) (live.Product, bool, error) {
-	l, err := r.Lives.Get(ctx, tenantID, liveID)
-	if err != nil {
-		return live.Product{}, false, err
-	}
-	sp, err := r.liveSpeaker(ctx, l)
-	if err != nil {
-		return live.Product{}, false, err
-	}
-	var p live.Product
-	var changed bool
-	err = r.DB.InTx(ctx, func(tx *store.Tx) error {
+func (r *Runner) SwitchLiveProduct(ctx context.Context, tenantID, liveID, productID int64) (p live.Product, changed bool, err error) {
+	err = r.liveTx(ctx, tenantID, liveID, func(tx *store.Tx, l live.Live, sp liveSpeaker) error {
 		var err error
 		if p, changed, err = r.Lives.SwitchProductTx(ctx, tx, tenantID, liveID, productID, r.nowFn()); err != nil || !changed {
 			return err
@@ -235,16 +218,8 @@ func DropData(dropID int64) string { return fmt.Sprintf("drop:%d", dropID) }
 // button where the channel shows buttons (a member's press claims one, at
 // most one each) and the live room's link for the rest.
 func (r *Runner) AnnounceDrop(ctx context.Context, d live.Drop) error {
-	l, err := r.Lives.Get(ctx, d.TenantID, d.LiveID)
-	if err != nil {
-		return err
-	}
-	sp, err := r.liveSpeaker(ctx, l)
-	if err != nil {
-		return err
-	}
-	text := r.Catalog.T(sp.lang, "bot.live_drop", d.Title, d.Quantity, d.ClosesAt.In(sp.tenant.Location()).Format("15:04"), r.LiveURL(sp.tenant, l.ID))
-	return r.DB.InTx(ctx, func(tx *store.Tx) error {
+	return r.liveTx(ctx, d.TenantID, d.LiveID, func(tx *store.Tx, l live.Live, sp liveSpeaker) error {
+		text := r.Catalog.T(sp.lang, "bot.live_drop", d.Title, d.Quantity, d.ClosesAt.In(sp.tenant.Location()).Format("15:04"), r.LiveURL(sp.tenant, l.ID))
 		for _, g := range sp.groups {
 			if _, _, err := r.Outbox.EnqueueTx(ctx, tx, outbox.Item{TenantID: l.TenantID, Channel: g.Channel, GroupID: g.ID,
 				SenderName: sp.persona.Name, PersonaID: sp.persona.ID, SenderAvatar: sp.persona.AvatarURL, Body: text,
