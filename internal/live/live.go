@@ -353,6 +353,12 @@ func (s *Service) Get(ctx context.Context, tenantID, id int64) (Live, error) {
 	return getWith(ctx, s.db.R, tenantID, id)
 }
 
+// Head returns one live of the tenant without its products (one query:
+// for checks on a hot path, such as each comment in the room).
+func (s *Service) Head(ctx context.Context, tenantID, id int64) (Live, error) {
+	return get(ctx, s.db.R, tenantID, id)
+}
+
 // GetIn is Get through q (a transaction).
 func (s *Service) GetIn(ctx context.Context, q store.Querier, tenantID, id int64) (Live, error) {
 	return getWith(ctx, q, tenantID, id)

@@ -209,20 +209,21 @@ type pollFrame struct {
 	Closed bool  `json:"closed"`
 }
 
-// tallies recomputes and broadcasts a poll's tally after each vote, entry
-// or close. One goroutine does it in order, off the publisher's path; a
-// burst of votes coalesces into fewer recomputations.
-func (s *Server) tallies(ctx context.Context) {
+// refreshes recomputes and broadcasts a poll's tally or a live room's
+// state after the events that change them. One goroutine does it in order,
+// off the publisher's path; a burst of changes coalesces into fewer
+// recomputations.
+func (s *Server) refreshes(ctx context.Context) {
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-s.tallyWake:
+		case <-s.refreshWake:
 		}
-		s.tallyMu.Lock()
-		due := s.tallyDue
-		s.tallyDue = map[refresh]bool{}
-		s.tallyMu.Unlock()
+		s.refreshMu.Lock()
+		due := s.refreshDue
+		s.refreshDue = map[refresh]bool{}
+		s.refreshMu.Unlock()
 		for k := range due {
 			switch k.kind {
 			case refreshPoll:
@@ -255,11 +256,11 @@ func (s *Server) queueTally(e event.Event) {
 }
 
 func (s *Server) queueRefresh(kind int, tenantID, id int64) {
-	s.tallyMu.Lock()
-	s.tallyDue[refresh{kind, tenantID, id}] = true
-	s.tallyMu.Unlock()
+	s.refreshMu.Lock()
+	s.refreshDue[refresh{kind, tenantID, id}] = true
+	s.refreshMu.Unlock()
 	select {
-	case s.tallyWake <- struct{}{}:
+	case s.refreshWake <- struct{}{}:
 	default:
 	}
 }

@@ -222,7 +222,7 @@ func (s *Server) liveComment(ctx context.Context, conn *websocket.Conn, mc membe
 		reply("too_long", "lv.comment_too_long")
 		return
 	}
-	if cur, err := s.Lives.Get(ctx, mc.Tenant.ID, l.ID); err != nil || cur.State == live.StateEnded {
+	if cur, err := s.Lives.Head(ctx, mc.Tenant.ID, l.ID); err != nil || cur.State == live.StateEnded {
 		reply("ended", "live.ended")
 		return
 	}

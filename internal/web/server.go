@@ -64,11 +64,11 @@ type Server struct {
 	metrics *metrics
 	conns   connTracker // open WebSockets, for a drained shutdown
 
-	tallyMu   sync.Mutex
-	tallyDue  map[refresh]bool // polls and live rooms whose state is to be sent
-	tallyWake chan struct{}
-	likes     likeCounter
-	comments  frameBatcher // live rooms' comments, sent ten times a second
+	refreshMu   sync.Mutex
+	refreshDue  map[refresh]bool // polls and live rooms whose state is to be sent
+	refreshWake chan struct{}
+	likes       likeCounter
+	comments    frameBatcher // live rooms' comments, sent ten times a second
 }
 
 // New builds the server; it fails if a template does not parse.
@@ -83,7 +83,7 @@ func New(d Deps) (*Server, error) {
 		d.Logger = slog.Default()
 	}
 	s := &Server{Deps: d, logins: newLoginLimiter(), metrics: newMetrics(d.Registry),
-		tallyDue: map[refresh]bool{}, tallyWake: make(chan struct{}, 1)}
+		refreshDue: map[refresh]bool{}, refreshWake: make(chan struct{}, 1)}
 	var err error
 	if s.pages, err = parsePages(); err != nil {
 		return nil, err
@@ -95,7 +95,7 @@ func New(d Deps) (*Server, error) {
 // Run forwards appended events to connected clients until ctx ends.
 func (s *Server) Run(ctx context.Context) error {
 	unsubscribe := s.Log.Bus().Subscribe(s.forward)
-	go s.tallies(ctx)
+	go s.refreshes(ctx)
 	go s.flushLikes(ctx)
 	go s.flushComments(ctx)
 	<-ctx.Done()
