@@ -61,6 +61,7 @@ func (a *App) pollers(ctx context.Context) error {
 // with a growing pause.
 func (a *App) poll(ctx context.Context, acc account.Account) {
 	pause := time.Second
+	webhookOff := false
 	fail := func(err error) {
 		a.Logger.Warn("poller: cannot fetch updates", "channel", acc.Channel(), "err", err)
 		a.Accounts.SetStatus(context.WithoutCancel(ctx), acc.ID, "error", err.Error())
@@ -80,6 +81,15 @@ func (a *App) poll(ctx context.Context, acc account.Account) {
 		if !ok {
 			a.Logger.Warn("poller: this platform cannot poll", "channel", acc.Channel())
 			return
+		}
+		// Telegram refuses getUpdates while a webhook is set (409): an
+		// account switched to polling has its webhook removed first.
+		if d, ok := account.Unwrap(ch).(interface{ DeleteWebhook(context.Context) error }); ok && !webhookOff {
+			if err := d.DeleteWebhook(ctx); err != nil {
+				fail(err)
+				continue
+			}
+			webhookOff = true
 		}
 		offset, err := a.Accounts.Offset(ctx, acc.ID)
 		if err != nil {

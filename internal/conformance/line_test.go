@@ -135,6 +135,10 @@ func TestLINE(t *testing.T) {
 	each(t, func(t *testing.T, dialect store.Dialect) {
 		br, d := newLINE(t, dialect)
 		run(t, br, d)
+		// LINE webhooks carry no group name: liveloop asked for it.
+		if n := br.count(t, `SELECT COUNT(*) FROM community_groups WHERE tenant_id = $1 AND name = '花漾护肤群'`, br.b.Tenant.ID); n != 1 {
+			t.Fatal("the LINE group was not named from its summary")
+		}
 		// Answers to members' messages used their free reply tokens; the
 		// console's announcements (no token) were pushes with a retry key.
 		var replies, pushes int

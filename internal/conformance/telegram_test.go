@@ -256,3 +256,36 @@ func TestWebhookBadInput(t *testing.T) {
 		}
 	}
 }
+
+// Long polling, for a liveloop without a public URL: the account's
+// webhook is removed, updates are fetched and stored once, and the offset
+// moves on.
+func TestTelegramPolling(t *testing.T) {
+	fake := telegramtest.New(t, tgToken)
+	e := apptest.Start(t, store.SQLite, func(c *config.Config) { c.TelegramAPIURL = fake.URL() })
+	br := newBrand(t, e, "tgpoll")
+	if r := br.op.PostForm("/console/channels", url.Values{"kind": {"telegram"}, "name": {"poller"}, "token": {tgToken},
+		"mode": {"polling"}}); r.Status != http.StatusSeeOther {
+		t.Fatalf("connect: %d %.300s", r.Status, r.Body)
+	}
+	chat := telegramtest.Chat{ID: -1001111111111, Type: "supergroup", Title: "轮询群"}
+	fake.QueueUpdate(telegramtest.TextUpdate(501, chat, telegramtest.User{ID: 5_100_000_001, FirstName: "小美"}, "请问什么时候发货"))
+	eventually(t, "the polled message", func() bool {
+		return br.count(t, `SELECT COUNT(*) FROM events WHERE tenant_id = $1 AND type = 'message' AND source_id = 'u501'`, br.b.Tenant.ID) == 1
+	})
+	if len(fake.Calls("deleteWebhook")) == 0 {
+		t.Fatal("polling started without removing the webhook")
+	}
+	// The rules answer through the same bot.
+	eventually(t, "the keyword reply", func() bool {
+		for _, m := range fake.Sent() {
+			if m.ChatID == chat.ID && strings.Contains(m.Text, "48 小时内发货") {
+				return true
+			}
+		}
+		return false
+	})
+	eventually(t, "the offset saved", func() bool {
+		return br.count(t, `SELECT COUNT(*) FROM channel_accounts WHERE poll_offset = 502`) == 1
+	})
+}

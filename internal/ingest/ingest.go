@@ -324,8 +324,9 @@ func displayName(u channel.User) string {
 }
 
 // FillNames asks the platform for the display names of users it delivered
-// without one (LINE) and seen here for the first time — before the
-// delivery's transaction, never inside it. A few users per delivery, a few
+// without one (LINE) and seen here for the first time, and for the name of
+// a group seen for the first time — before the delivery's transaction,
+// never inside it. A few users per delivery, a few
 // seconds in all; a failed lookup leaves the name empty (the member's
 // name can be set later), it never fails the delivery.
 func (in *Ingester) FillNames(ctx context.Context, a account.Account, p account.Profiler, evs []channel.Inbound) {
@@ -357,8 +358,23 @@ func (in *Ingester) FillNames(ctx context.Context, a account.Account, p account.
 		}
 		names[u.ID], u.Name = got.Name, got.Name
 	}
+	groupNames := map[string]string{}
+	namer, _ := p.(account.GroupNamer)
 	for i := range evs {
 		chat := evs[i].Chat // in a 1:1 chat, the user's own id
+		if namer != nil && !evs[i].Private && chat != "" && evs[i].ChatTitle == "" && lookups < 10 && ctx.Err() == nil {
+			name, seen := groupNames[chat]
+			if !seen {
+				if _, err := in.Community.GroupByExternal(ctx, in.DB.R, a.TenantID, a.Channel(), chat); errors.Is(err, store.ErrNotFound) {
+					lookups++
+					if name, err = namer.GroupSummary(ctx, chat); err != nil {
+						in.Logger.Warn("ingest: group name lookup failed", "channel", a.Channel(), "err", err)
+					}
+				}
+				groupNames[chat] = name
+			}
+			evs[i].ChatTitle = name
+		}
 		fill(chat, &evs[i].User)
 		for j := range evs[i].Users {
 			fill(chat, &evs[i].Users[j])

@@ -370,6 +370,12 @@ type Profiler interface {
 	Profile(ctx context.Context, chat, user string) (channel.User, error)
 }
 
+// GroupNamer is implemented by adapters whose webhooks carry no group
+// names (LINE): liveloop asks for a new group's name.
+type GroupNamer interface {
+	GroupSummary(ctx context.Context, groupID string) (string, error)
+}
+
 // Poller is implemented by adapters that can fetch updates themselves
 // (Telegram's getUpdates), for accounts without a public webhook URL.
 type Poller interface {
