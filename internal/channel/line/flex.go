@@ -10,15 +10,9 @@ import (
 	"github.com/liveloop/liveloop/internal/channel"
 )
 
-// Card is a product or coupon card, sent as a Flex bubble.
-type Card struct {
-	Title       string // required: the product or coupon name
-	Subtitle    string // e.g. the size, or the coupon's terms
-	Price       string // as shown, e.g. "¥9.9"
-	ImageURL    string // https; the hero image
-	ButtonLabel string // e.g. "Buy now"
-	ButtonURL   string // https (or tel:/line:); opened by the button
-}
+// Card is a product or coupon card, sent as a Flex bubble: the channel's
+// card (Title required; ImageURL https; ButtonURL http(s), line:// or tel:).
+type Card = channel.Card
 
 // maxAltText is LINE's limit on a Flex message's alternative text, shown
 // in notifications and chat lists.
@@ -62,11 +56,7 @@ func FlexCard(c Card) *messaging_api.FlexBubble {
 // with altText, under the retry key derived from idemKey — the same
 // exactly-once rules as Send.
 func (c *Channel) SendFlex(ctx context.Context, to, idemKey, altText string, card Card) error {
-	msg, err := flexMessage(altText, card)
-	if err != nil {
-		return err
-	}
-	_, err = c.deliver(ctx, to, idemKey, "", msg)
+	_, err := c.Send(ctx, channel.Message{To: to, IdemKey: idemKey, Text: altText, Card: &card})
 	return err
 }
 

@@ -49,8 +49,7 @@ func (c *Channel) Send(ctx context.Context, m channel.Message) (channel.Result, 
 	if m.Card != nil {
 		// A product or coupon card: a Flex bubble, the text as its
 		// alternative (notifications, chat lists).
-		msg, err := flexMessage(m.Text, Card{Title: m.Card.Title, Subtitle: m.Card.Subtitle, Price: m.Card.Price,
-			ImageURL: m.Card.ImageURL, ButtonLabel: m.Card.ButtonLabel, ButtonURL: m.Card.ButtonURL})
+		msg, err := flexMessage(m.Text, *m.Card)
 		if err != nil {
 			return channel.Result{}, err
 		}
