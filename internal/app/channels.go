@@ -39,6 +39,15 @@ func (a *App) buildChannels(ctx context.Context) error {
 		}}
 	a.Outbox.Address = a.address
 	a.Outbox.OnUnreachable = a.unreachable
+	// Staff lifting a mute in the console lifts it on the platform too.
+	a.Bot.OnUndo = func(ctx context.Context, tenantID, groupID, memberID int64, action string) {
+		if action != "mute" {
+			return // a removal on a platform is a ban lifted at once: they may rejoin
+		}
+		if g, err := a.Community.Group(ctx, tenantID, groupID); err == nil {
+			a.enforce(ctx, g, memberID, "unmute", time.Time{})
+		}
+	}
 	a.enforceFailed = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "liveloop_moderation_platform_failures_total", Help: "Mutes and removals a platform refused, by platform.",
 	}, []string{"kind"})
@@ -147,9 +156,12 @@ func (a *App) enforce(ctx context.Context, g community.Group, memberID int64, ac
 		WHERE i.tenant_id = $1 AND i.channel = $2 AND (m.id = $3 OR m.merged_into = $3) ORDER BY i.id LIMIT 1`,
 		g.TenantID, ingest.IdentityChannel(account.Account{Kind: kind, ID: id}), memberID).Scan(&user)
 	if err == nil {
-		if action == "remove" {
+		switch action {
+		case "remove":
 			err = mod.Remove(ctx, g.ExternalID, user)
-		} else {
+		case "unmute":
+			err = mod.Unrestrict(ctx, g.ExternalID, user)
+		default:
 			err = mod.Restrict(ctx, g.ExternalID, user, until)
 		}
 	}

@@ -197,6 +197,21 @@ func TestTelegram(t *testing.T) {
 			}
 			return false
 		})
+		// Staff lift the mute in the console: lifted in the group too.
+		var actionID int64
+		br.e.App.DB.R.QueryRowContext(context.Background(), `SELECT id FROM moderation_actions WHERE tenant_id = $1 AND action = 'mute'`,
+			br.b.Tenant.ID).Scan(&actionID)
+		if r := br.op.PostForm(fmt.Sprintf("/console/moderation/%d/undo", actionID), url.Values{}); r.Status != http.StatusSeeOther {
+			t.Fatalf("undo: %d", r.Status)
+		}
+		eventually(t, "the restriction lifted", func() bool {
+			for _, c := range d.fake.Calls("restrictChatMember") {
+				if c.Params["user_id"] == fmt.Sprint(d.user("alice").ID) && strings.Contains(c.Params["permissions"], `"can_send_messages":true`) {
+					return true
+				}
+			}
+			return false
+		})
 		// The bot is kicked: the group becomes unreachable.
 		d.fake.Kick(d.chat.ID)
 		unreachable(t, br, d.Group(t), func() int { return len(d.fake.Calls("sendMessage")) })

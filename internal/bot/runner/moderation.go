@@ -122,6 +122,11 @@ func (s *Store) Undo(ctx context.Context, tenantID, actionID, staffID int64) err
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE moderation_actions SET undone_at = $3, undone_by = $4 WHERE tenant_id = $1 AND id = $2`,
 			tenantID, actionID, now, staffID)
+		if err == nil && s.OnUndo != nil && group.Valid {
+			// On a platform the lifted mute must be lifted there too.
+			member, action := a.MemberID, a.Action
+			tx.AfterCommit(func() { go s.OnUndo(context.WithoutCancel(ctx), tenantID, group.Int64, member, action) })
+		}
 		return err
 	})
 }

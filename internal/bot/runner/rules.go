@@ -18,6 +18,10 @@ type Store struct {
 	db    *store.DB
 	mu    sync.Mutex
 	cache map[int64]cachedRules
+
+	// OnUndo, when set, is told after a moderation action in a group is
+	// undone (to lift a mute on the group's platform).
+	OnUndo func(ctx context.Context, tenantID, groupID, memberID int64, action string)
 }
 
 type cachedRules struct {

@@ -361,6 +361,7 @@ func (a Account) HookPath() string { return "/hooks/" + a.Kind + "/" + a.HookKey
 // on the platform (Telegram: restrictChatMember, banChatMember).
 type Moderator interface {
 	Restrict(ctx context.Context, chat, user string, until time.Time) error
+	Unrestrict(ctx context.Context, chat, user string) error
 	Remove(ctx context.Context, chat, user string) error
 }
 
