@@ -11,28 +11,34 @@ package realtime
 
 import "sync"
 
-// Client is one connection's queue of frames.
+// Client is one connection as the hub sees it: where its frames go.
 type Client struct {
 	// Key identifies who is connected (a member id; 0 for staff), so that
 	// a member removed from a group can be cut off at once.
-	Key  int64
-	send chan []byte
-	done chan struct{}
-	once sync.Once
+	Key     int64
+	deliver func([]byte) bool
+	dropped func()
+	once    sync.Once
 }
 
-// NewClient returns a client that queues up to buffer frames.
-func NewClient(buffer int) *Client {
-	return &Client{send: make(chan []byte, buffer), done: make(chan struct{})}
+// NewClient returns a client whose frames are handed to deliver, which
+// must not block and reports false when the client cannot take more (it
+// is then dropped); dropped is called once when the hub drops the client
+// (too slow, removed, or shutting down).
+func NewClient(key int64, deliver func([]byte) bool, dropped func()) *Client {
+	return &Client{Key: key, deliver: deliver, dropped: dropped}
 }
 
-// Frames yields the frames queued for the client.
-func (c *Client) Frames() <-chan []byte { return c.send }
-
-// Done is closed when the hub drops the client (too slow, or shutting down).
-func (c *Client) Done() <-chan struct{} { return c.done }
-
-func (c *Client) drop() { c.once.Do(func() { close(c.done) }) }
+// drop reports whether this call dropped the client (the first one).
+func (c *Client) drop() (first bool) {
+	c.once.Do(func() {
+		first = true
+		if c.dropped != nil {
+			c.dropped()
+		}
+	})
+	return first
+}
 
 // Hub holds the rooms.
 type Hub struct {
@@ -79,10 +85,7 @@ func (h *Hub) Broadcast(room string, frame []byte) {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
 	for c := range h.rooms[room] {
-		select {
-		case c.send <- frame:
-		default:
-			c.drop()
+		if !c.deliver(frame) && c.drop() {
 			if h.OnDrop != nil {
 				h.OnDrop(room)
 			}

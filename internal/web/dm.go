@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"net/http"
 
-	"github.com/coder/websocket"
-
 	"github.com/liveloop/liveloop/internal/bot"
 	"github.com/liveloop/liveloop/internal/channel/webchat"
 	"github.com/liveloop/liveloop/internal/event"
@@ -57,13 +55,13 @@ func (s *Server) memberInboxWS(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.serveWS(w, r, dmRoom(mc.Tenant.ID, mc.Member.ID), mc.Member.ID, s.dmCatchUp(mc.Tenant.ID, mc.Member.ID),
-		func(ctx context.Context, conn *websocket.Conn, f frame) { s.memberDM(ctx, conn, mc, f) })
+		func(ctx context.Context, conn wsConn, f frame) { s.memberDM(ctx, conn, mc, f) })
 }
 
 // memberDM stores the member's message in their thread.
-func (s *Server) memberDM(ctx context.Context, conn *websocket.Conn, mc memberCtx, f frame) {
+func (s *Server) memberDM(ctx context.Context, conn wsConn, mc memberCtx, f frame) {
 	if f.Type != "send" {
-		writeJSON(ctx, conn, frame{Type: "error", Code: "bad_frame", Message: "unsupported frame"})
+		conn.send(frame{Type: "error", Code: "bad_frame", Message: "unsupported frame"})
 		return
 	}
 	text, reply, ok := s.memberText(ctx, conn, mc, f)

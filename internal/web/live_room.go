@@ -10,7 +10,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/coder/websocket"
 	"golang.org/x/time/rate"
 
 	"github.com/liveloop/liveloop/internal/channel/webchat"
@@ -177,43 +176,53 @@ func (s *Server) liveJoinQR(w http.ResponseWriter, r *http.Request) {
 
 // liveRoomWS streams the room: comments, and the room's state after each
 // change (product switch, stock, drops, draws). Members may comment.
+//
+// A room holds thousands of sockets, so what each keeps is small: the
+// ids and names it needs, not the tenant's or the live's records, and a
+// like limiter made on the first like.
 func (s *Server) liveRoomWS(w http.ResponseWriter, r *http.Request) {
 	mc, l, err := s.roomOf(r)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
+	viewer := memberCtx{Tenant: tenant.Tenant{ID: mc.Tenant.ID, Locale: mc.Tenant.Locale},
+		Member: member.Member{ID: mc.Member.ID, TenantID: mc.Member.TenantID, DisplayName: mc.Member.DisplayName, Locale: mc.Member.Locale}}
+	liveID, lang := l.ID, s.lang(r, mc.Tenant.Locale)
 	history := func(ctx context.Context, after int64) ([]event.Event, error) {
-		return s.Log.LiveComments(ctx, mc.Tenant.ID, l.ID, after, catchUpLimit)
+		return s.Log.LiveComments(ctx, viewer.Tenant.ID, liveID, after, catchUpLimit)
 	}
 	// Anyone watching may like, a few times a second per connection;
 	// members may comment.
-	likes := rate.NewLimiter(5, 10)
+	var likes *rate.Limiter
 	likedOnce := false // per connection; the event itself is once per member and live
-	onFrame := func(ctx context.Context, conn *websocket.Conn, f frame) {
+	onFrame := func(ctx context.Context, conn wsConn, f frame) {
 		switch {
 		case f.Type == "like":
+			if likes == nil {
+				likes = rate.NewLimiter(5, 10)
+			}
 			if likes.Allow() {
-				s.likes.add(mc.Tenant.ID, l.ID)
-				if mc.Member.ID != 0 && !likedOnce {
+				s.likes.add(viewer.Tenant.ID, liveID)
+				if viewer.Member.ID != 0 && !likedOnce {
 					likedOnce = true
-					s.Log.Append(ctx, &event.Event{TenantID: mc.Tenant.ID, Type: event.LiveMemberLiked, Source: event.SourceLive,
-						SourceID: fmt.Sprintf("liked:%d:%d", l.ID, mc.Member.ID), MemberID: mc.Member.ID,
-						Data: event.MustData(event.LiveData{LiveID: l.ID})})
+					s.Log.Append(ctx, &event.Event{TenantID: viewer.Tenant.ID, Type: event.LiveMemberLiked, Source: event.SourceLive,
+						SourceID: fmt.Sprintf("liked:%d:%d", liveID, viewer.Member.ID), MemberID: viewer.Member.ID,
+						Data: event.MustData(event.LiveData{LiveID: liveID})})
 				}
 			}
-		case mc.Member.ID != 0:
-			s.liveComment(ctx, conn, mc, l, f)
+		case viewer.Member.ID != 0:
+			s.liveComment(ctx, conn, viewer, liveID, f)
 		default:
-			writeJSON(ctx, conn, frame{Type: "error", Code: "not_member", Message: s.Catalog.T(s.lang(r, mc.Tenant.Locale), "lv.comment_join")})
+			conn.send(frame{Type: "error", Code: "not_member", Message: s.Catalog.T(lang, "lv.comment_join")})
 		}
 	}
-	s.serveWS(w, r, liveRoom(mc.Tenant.ID, l.ID), mc.Member.ID, history, onFrame)
+	s.serveWS(w, r, liveRoom(viewer.Tenant.ID, liveID), viewer.Member.ID, history, onFrame)
 }
 
 // liveComment stores a member's comment in the room; refused once the live
 // has ended.
-func (s *Server) liveComment(ctx context.Context, conn *websocket.Conn, mc memberCtx, l live.Live, f frame) {
+func (s *Server) liveComment(ctx context.Context, conn wsConn, mc memberCtx, liveID int64, f frame) {
 	text, reply, ok := s.memberText(ctx, conn, mc, f)
 	if !ok {
 		return
@@ -222,15 +231,15 @@ func (s *Server) liveComment(ctx context.Context, conn *websocket.Conn, mc membe
 		reply("too_long", "lv.comment_too_long")
 		return
 	}
-	if cur, err := s.Lives.Head(ctx, mc.Tenant.ID, l.ID); err != nil || cur.State == live.StateEnded {
+	if cur, err := s.Lives.Head(ctx, mc.Tenant.ID, liveID); err != nil || cur.State == live.StateEnded {
 		reply("ended", "live.ended")
 		return
 	}
 	_, err := s.Log.Append(ctx, &event.Event{TenantID: mc.Tenant.ID, Type: event.LiveComment, Source: event.SourceWeb,
-		SourceID: fmt.Sprintf("l%d:m%d:%s", l.ID, mc.Member.ID, f.ClientID), MemberID: mc.Member.ID,
-		Data: event.MustData(event.MessageData{Text: text, SenderName: mc.Member.DisplayName, ReplyTo: l.ID})})
+		SourceID: fmt.Sprintf("l%d:m%d:%s", liveID, mc.Member.ID, f.ClientID), MemberID: mc.Member.ID,
+		Data: event.MustData(event.MessageData{Text: text, SenderName: mc.Member.DisplayName, ReplyTo: liveID})})
 	if err != nil {
-		s.Logger.Error("live: comment", "live", l.ID, "err", err)
+		s.Logger.Error("live: comment", "live", liveID, "err", err)
 		reply("internal", "error.internal")
 	}
 }
@@ -394,8 +403,9 @@ func (s *Server) flushLikes(ctx context.Context) {
 			}
 			s.likes.total[k] = total
 			s.likes.mu.Unlock()
+			// With the next batch of comments: one write per viewer a tick.
 			b, _ := json.Marshal(frame{Type: "likes", Likes: total})
-			s.Hub.Broadcast(liveRoom(k[0], k[1]), b)
+			s.comments.add(liveRoom(k[0], k[1]), b)
 		}
 	}
 }
@@ -417,7 +427,7 @@ func (s *Server) likeTotal(ctx context.Context, tenantID, liveID int64) (int64, 
 	return d.Likes, err
 }
 
-// frameBatcher collects a live room's comment frames and sends them ten
+// frameBatcher collects a live room's comment and like frames and sends them ten
 // times a second as one WebSocket message (a JSON array when there are
 // several): a busy room costs each viewer one write per tick, not one per
 // comment, and the order of the comments is kept.

@@ -10,7 +10,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/coder/websocket"
+	"github.com/gobwas/ws"
 	"golang.org/x/time/rate"
 
 	"github.com/liveloop/liveloop/internal/channel/webchat"
@@ -45,7 +45,7 @@ func (s *Server) chatWS(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.serveWS(w, r, room(mc.Tenant.ID, g.ID), mc.Member.ID, s.groupCatchUp(mc.Tenant.ID, g.ID), func(ctx context.Context, conn *websocket.Conn, f frame) {
+	s.serveWS(w, r, room(mc.Tenant.ID, g.ID), mc.Member.ID, s.groupCatchUp(mc.Tenant.ID, g.ID), func(ctx context.Context, conn wsConn, f frame) {
 		s.memberSend(ctx, conn, mc, g, f)
 	})
 }
@@ -75,102 +75,89 @@ func (s *Server) groupCatchUp(tenantID, groupID int64) catchUp {
 // onFrame (nil: a read-only view). memberKey lets the hub drop the
 // member's sockets (removal).
 func (s *Server) serveWS(w http.ResponseWriter, r *http.Request, rm string, memberKey int64, history catchUp,
-	onFrame func(context.Context, *websocket.Conn, frame)) {
-	// Join the room before the handshake completes: a message published
-	// the moment the client sees the socket open is already queued for it.
-	client := realtime.NewClient(clientBuffer)
-	client.Key = memberKey
-	if !s.Hub.Join(rm, client) {
-		http.Error(w, "server shutting down", http.StatusServiceUnavailable)
-		return
-	}
-	defer s.Hub.Leave(rm, client)
-	// Accept checks that the Origin is this host: another site cannot open
-	// a socket with the member's cookie.
+	onFrame func(context.Context, wsConn, frame)) {
 	if !s.conns.add() {
 		http.Error(w, "server shutting down", http.StatusServiceUnavailable)
 		return
 	}
-	defer s.conns.release()
-	conn, err := websocket.Accept(w, r, nil)
-	if err != nil {
+	// Join the room before the handshake completes: a message published
+	// the moment the client sees the socket open is already queued for it
+	// (the connection holds its queue until the catch-up is written).
+	c := realtime.NewConn(realtime.ConnOptions{MaxMessage: maxFrame, MaxQueue: clientBuffer, WriteTimeout: writeTimeout})
+	client := realtime.NewClient(memberKey, c.Send, func() { c.Close(ws.StatusGoingAway, "reconnect") })
+	if !s.Hub.Join(rm, client) {
+		s.conns.release()
+		http.Error(w, "server shutting down", http.StatusServiceUnavailable)
+		return
+	}
+	if err := c.Accept(w, r); err != nil {
+		s.Hub.Leave(rm, client)
+		s.conns.release()
 		return
 	}
 	s.metrics.wsOpen.Inc()
-	defer s.metrics.wsOpen.Dec()
-	conn.SetReadLimit(maxFrame)
-	ctx, cancel := context.WithCancel(r.Context())
-	defer cancel()
+	// The request's context ends with this handler; the socket lives on.
+	ctx, cancel := context.WithCancel(context.WithoutCancel(r.Context()))
 
 	// Join first, then catch up: a message appended in between arrives
 	// twice at worst, and clients drop ids they have seen.
 	// ?after=N (the last id the page shows, 0 for an empty page) catches
 	// up from there; without it the socket only gets what comes next.
+	var first [][]byte
 	if v := r.URL.Query().Get("after"); v != "" {
 		after, _ := strconv.ParseInt(v, 10, 64)
 		evs, err := history(ctx, after)
 		if err != nil {
-			conn.Close(websocket.StatusInternalError, "history unavailable")
-			return
+			c.Close(ws.StatusInternalServerError, "history unavailable")
 		}
 		for _, e := range evs {
-			if writeJSON(ctx, conn, frameOf(e)) != nil {
-				return
-			}
+			b, _ := json.Marshal(frameOf(e))
+			first = append(first, b)
 		}
 	}
+	c.Start(first)
 
+	// The reader runs on a goroutine of its own, started small, and the
+	// handler returns: a quiet viewer costs that goroutine and the socket.
 	go func() {
-		defer cancel()
+		defer func() {
+			cancel()
+			c.Linger()
+			s.Hub.Leave(rm, client)
+			s.metrics.wsOpen.Dec()
+			s.conns.release()
+		}()
 		for {
-			_, data, err := conn.Read(ctx)
+			data, err := c.Read()
 			if err != nil {
 				return
 			}
 			var f frame
 			if json.Unmarshal(data, &f) != nil || (f.Type != "send" && f.Type != "like") || onFrame == nil {
-				writeJSON(ctx, conn, frame{Type: "error", Code: "bad_frame", Message: "unsupported frame"})
+				wsConn{c}.send(frame{Type: "error", Code: "bad_frame", Message: "unsupported frame"})
 				continue
 			}
-			onFrame(ctx, conn, f)
+			onFrame(ctx, wsConn{c}, f)
 		}
 	}()
-
-	for {
-		select {
-		case <-ctx.Done():
-			conn.Close(websocket.StatusNormalClosure, "")
-			return
-		case <-client.Done():
-			// Dropped: too slow, removed from the group, or shutting down.
-			conn.Close(websocket.StatusGoingAway, "reconnect")
-			return
-		case b := <-client.Frames():
-			wctx, wcancel := context.WithTimeout(ctx, writeTimeout)
-			err := conn.Write(wctx, websocket.MessageText, b)
-			wcancel()
-			if err != nil {
-				return
-			}
-		}
-	}
 }
 
-func writeJSON(ctx context.Context, conn *websocket.Conn, f frame) error {
-	b, err := json.Marshal(f)
-	if err != nil {
-		return err
+// wsConn is a socket as the handlers see it: frames go out queued.
+type wsConn struct{ *realtime.Conn }
+
+// send queues f for the client; a client too far behind is dropped by the
+// hub at its next broadcast.
+func (c wsConn) send(f frame) {
+	if b, err := json.Marshal(f); err == nil {
+		c.Send(b)
 	}
-	wctx, cancel := context.WithTimeout(ctx, writeTimeout)
-	defer cancel()
-	return conn.Write(wctx, websocket.MessageText, b)
 }
 
 // memberSend stores a member's message. Membership is checked for every
 // message, so a removed member cannot post on a socket opened earlier.
-func (s *Server) memberSend(ctx context.Context, conn *websocket.Conn, mc memberCtx, g community.Group, f frame) {
+func (s *Server) memberSend(ctx context.Context, conn wsConn, mc memberCtx, g community.Group, f frame) {
 	if f.Type != "send" {
-		writeJSON(ctx, conn, frame{Type: "error", Code: "bad_frame", Message: "unsupported frame"})
+		conn.send(frame{Type: "error", Code: "bad_frame", Message: "unsupported frame"})
 		return
 	}
 	text, reply, ok := s.memberText(ctx, conn, mc, f)
@@ -180,7 +167,7 @@ func (s *Server) memberSend(ctx context.Context, conn *websocket.Conn, mc member
 	ms, err := s.Community.Membership(ctx, mc.Tenant.ID, g.ID, mc.Member.ID)
 	if err != nil || !ms.Active() {
 		reply("not_member", "error.not_member")
-		conn.Close(websocket.StatusPolicyViolation, "not a member")
+		conn.Close(ws.StatusPolicyViolation, "not a member")
 		return
 	}
 	if time.Now().Before(ms.MutedUntil) {
@@ -204,9 +191,9 @@ func (s *Server) memberSend(ctx context.Context, conn *websocket.Conn, mc member
 // neither blank nor too long, within the member's send rate — and answers
 // the client with an error frame when it fails. reply answers later
 // errors of the same frame.
-func (s *Server) memberText(ctx context.Context, conn *websocket.Conn, mc memberCtx, f frame) (string, func(code, key string), bool) {
+func (s *Server) memberText(ctx context.Context, conn wsConn, mc memberCtx, f frame) (string, func(code, key string), bool) {
 	reply := func(code, key string) {
-		writeJSON(ctx, conn, frame{Type: "error", Code: code, ClientID: f.ClientID, Message: s.Catalog.T(mc.Member.Locale, key)})
+		conn.send(frame{Type: "error", Code: code, ClientID: f.ClientID, Message: s.Catalog.T(mc.Member.Locale, key)})
 	}
 	text := textnorm.Clean(f.Text)
 	switch {
