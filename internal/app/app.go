@@ -19,6 +19,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/liveloop/liveloop/internal/bot/runner"
+	"github.com/liveloop/liveloop/internal/campaign"
 	"github.com/liveloop/liveloop/internal/channel"
 	"github.com/liveloop/liveloop/internal/channel/account"
 	"github.com/liveloop/liveloop/internal/channel/webchat"
@@ -40,22 +41,24 @@ import (
 
 // App is a running liveloop's parts.
 type App struct {
-	Cfg       config.Config
-	Logger    *slog.Logger
-	DB        *store.DB
-	Bus       event.Bus
-	Log       *event.Log
-	Tenants   *tenant.Service
-	Members   *member.Service
-	Community *community.Service
-	Channels  *channel.Registry
-	Outbox    *outbox.Outbox
-	Loyalty   *loyalty.Service
-	Bot       *runner.Store
-	Polls     *poll.Service
-	Lives     *live.Service
-	Accounts  *account.Manager
-	Ingest    *ingest.Ingester
+	Cfg        config.Config
+	Logger     *slog.Logger
+	DB         *store.DB
+	Bus        event.Bus
+	Log        *event.Log
+	Tenants    *tenant.Service
+	Members    *member.Service
+	Community  *community.Service
+	Channels   *channel.Registry
+	Outbox     *outbox.Outbox
+	Loyalty    *loyalty.Service
+	Bot        *runner.Store
+	Polls      *poll.Service
+	Lives      *live.Service
+	Campaigns  *campaign.Service
+	Dispatcher *campaign.Dispatcher
+	Accounts   *account.Manager
+	Ingest     *ingest.Ingester
 
 	enforceFailed, unreachableTotal *prometheus.CounterVec
 	Runner                          *runner.Runner
@@ -118,6 +121,7 @@ func (a *App) build(ctx context.Context) error {
 	a.Bot = runner.NewStore(a.DB)
 	a.Polls = poll.New(a.DB, a.Log)
 	a.Lives = live.New(a.DB, a.Log)
+	a.buildCampaigns()
 	a.Registry = prometheus.NewRegistry()
 	if err := a.buildChannels(ctx); err != nil {
 		return err
@@ -142,10 +146,10 @@ func (a *App) build(ctx context.Context) error {
 	}
 	a.Runner = runner.New(runner.Deps{DB: a.DB, Log: a.Log, Store: a.Bot, Tenants: a.Tenants, Members: a.Members,
 		Community: a.Community, Loyalty: a.Loyalty, Outbox: a.Outbox, Polls: a.Polls, Lives: a.Lives, Catalog: cat, Logger: a.Logger,
-		PublicURL: a.Cfg.PublicURL(), Enforce: a.enforce})
+		PublicURL: a.Cfg.PublicURL(), Enforce: a.enforce, OnJoin: a.enrollOnJoin})
 	a.Web, err = web.New(web.Deps{
 		DB: a.DB, Tenants: a.Tenants, Members: a.Members, Community: a.Community, Log: a.Log,
-		Outbox: a.Outbox, Bot: a.Bot, Runner: a.Runner, Polls: a.Polls, Lives: a.Lives, Accounts: a.Accounts, Ingest: a.Ingest, Loyalty: a.Loyalty, Hub: a.Hub, Catalog: cat, Logger: a.Logger, Registry: a.Registry,
+		Outbox: a.Outbox, Bot: a.Bot, Runner: a.Runner, Polls: a.Polls, Lives: a.Lives, Campaigns: a.Campaigns, Accounts: a.Accounts, Ingest: a.Ingest, Loyalty: a.Loyalty, Hub: a.Hub, Catalog: cat, Logger: a.Logger, Registry: a.Registry,
 		PublicURL: a.Cfg.PublicURL(), SecureCookies: !a.Cfg.InsecureCookies, MemberKey: key,
 		Ready: a.ready,
 	})
@@ -218,6 +222,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	g.Go(func() error { return a.Outbox.Run(gctx) })
 	g.Go(func() error { return a.Web.Run(gctx) })
 	g.Go(func() error { return a.Runner.Run(gctx) })
+	g.Go(func() error { return a.Dispatcher.Run(gctx) })
 	g.Go(func() error { return a.pruneSessions(gctx) })
 	g.Go(func() error { return a.pollers(gctx) })
 

@@ -229,3 +229,25 @@ func (s *Service) UpdateStock(ctx context.Context, tenantID, liveID, productID, 
 	})
 	return p, err
 }
+
+// RescheduleTx moves a live that has not started to a new time, inside tx
+// (the caller moves the live's pending campaign steps in the same
+// transaction). A live already on air or ended cannot move.
+func (s *Service) RescheduleTx(ctx context.Context, tx *store.Tx, tenantID, id int64, at time.Time) (Live, error) {
+	if at.IsZero() {
+		return Live{}, fmt.Errorf("%w: the new time is missing", ErrInvalid)
+	}
+	res, err := tx.ExecContext(ctx, `UPDATE lives SET scheduled_at = $3
+		WHERE tenant_id = $1 AND id = $2 AND state IN ('scheduled','warming')`, tenantID, id, store.Millis(at))
+	if err != nil {
+		return Live{}, fmt.Errorf("live %d: reschedule: %w", id, err)
+	}
+	l, err := getWith(ctx, tx, tenantID, id)
+	if err != nil {
+		return l, err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return l, fmt.Errorf("live %d: %w: a live that is %s cannot move", id, ErrInvalid, l.State)
+	}
+	return l, nil
+}

@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/liveloop/liveloop/internal/bot/runner"
+	"github.com/liveloop/liveloop/internal/campaign"
 	"github.com/liveloop/liveloop/internal/channel/account"
 	"github.com/liveloop/liveloop/internal/community"
 	"github.com/liveloop/liveloop/internal/event"
@@ -39,8 +40,9 @@ type Deps struct {
 	Runner    *runner.Runner // starts polls and prompts (announced by a persona)
 	Polls     *poll.Service
 	Lives     *live.Service
-	Accounts  *account.Manager // platform accounts (Telegram, LINE); nil: none
-	Ingest    *ingest.Ingester // stores webhook deliveries
+	Campaigns *campaign.Service // content library, playbooks, the calendar
+	Accounts  *account.Manager  // platform accounts (Telegram, LINE); nil: none
+	Ingest    *ingest.Ingester  // stores webhook deliveries
 	Loyalty   *loyalty.Service
 	Hub       *realtime.Hub
 	Catalog   *i18n.Catalog

@@ -60,6 +60,11 @@ func (r *Runner) process(ctx context.Context, evs []event.Event) error {
 
 // step evaluates one event of the batch and applies its actions.
 func (r *Runner) step(ctx context.Context, b *batch, e event.Event) error {
+	if e.Type == event.MemberJoined && r.OnJoin != nil && e.MemberID != 0 {
+		if err := r.OnJoin(ctx, b.tx, e); err != nil {
+			return fmt.Errorf("on join: %w", err)
+		}
+	}
 	gs, p, ok := b.lookup(e)
 	if !ok {
 		return nil // not a member acting in a group now, or gone

@@ -38,6 +38,11 @@ type Deps struct {
 	// Enforce carries a mute or removal out on the group's platform (nil:
 	// the built-in web community, where liveloop's records are the rule).
 	Enforce func(ctx context.Context, g community.Group, memberID int64, action string, until time.Time)
+	// OnJoin, if set, is told of every member_joined event inside the
+	// batch's transaction (the campaign engine enrolls the member in the
+	// new-member journeys): a failure rolls the batch back and it is
+	// retried, so the journey is scheduled exactly when the join is.
+	OnJoin func(ctx context.Context, tx *store.Tx, e event.Event) error
 }
 
 // Runner applies the rules to the event log.
