@@ -46,9 +46,14 @@ type Dispatcher struct {
 	// Link, when set, gives the tracked link ({link}, link and card
 	// buttons) for a job's recipient (memberID 0: a group post); without
 	// it the content's link is used.
-	Link   func(ctx context.Context, j Job, c Content, memberID int64) (string, error)
-	Lease  time.Duration // how long a claim lasts (default 2 minutes)
-	Batch  int           // jobs per claim (default 20)
+	Link func(ctx context.Context, j Job, c Content, memberID int64) (string, error)
+	// Lease is how long a claim lasts (default 30 seconds): a crashed
+	// worker's jobs are taken again once it passes, so it is short; a
+	// job's dispatch is one transaction of seconds even for thousands of
+	// recipients. Batch jobs are claimed at once (default 5), so the last
+	// of a batch starts well within the lease.
+	Lease  time.Duration
+	Batch  int
 	Poll   time.Duration // Run's pause when nothing is due (default 5 seconds)
 	Logger *slog.Logger
 }
@@ -105,7 +110,7 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 
 func (d *Dispatcher) batch() int {
 	if d.Batch <= 0 {
-		return 20
+		return 5
 	}
 	return d.Batch
 }
@@ -117,7 +122,7 @@ func (d *Dispatcher) batch() int {
 func (d *Dispatcher) RunDue(ctx context.Context) (int, error) {
 	lease := d.Lease
 	if lease <= 0 {
-		lease = 2 * time.Minute
+		lease = 30 * time.Second
 	}
 	jobs, err := New(d.DB, d.now).Claim(ctx, d.now(), lease, d.batch())
 	if err != nil {
