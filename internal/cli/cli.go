@@ -148,7 +148,7 @@ func runDemo(e env, args []string) error {
 		return err
 	}
 	res, created, err := demo.Seed(e.ctx, demo.Deps{DB: a.DB, Tenants: a.Tenants, Members: a.Members, Community: a.Community, Log: a.Log,
-		Bot: a.Bot, Loyalty: a.Loyalty, Polls: a.Polls, Accounts: a.Accounts, Lives: a.Lives}, seed, time.Now())
+		Bot: a.Bot, Loyalty: a.Loyalty, Polls: a.Polls, Accounts: a.Accounts, Lives: a.Lives, Campaigns: a.Campaigns}, seed, time.Now())
 	if err != nil {
 		if ln != nil {
 			ln.Close()

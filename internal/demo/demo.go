@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/liveloop/liveloop/internal/bot/runner"
+	"github.com/liveloop/liveloop/internal/campaign"
 	"github.com/liveloop/liveloop/internal/channel/account"
 	"github.com/liveloop/liveloop/internal/channel/webchat"
 	"github.com/liveloop/liveloop/internal/community"
@@ -27,11 +28,12 @@ type Deps struct {
 	Members   *member.Service
 	Community *community.Service
 	Log       *event.Log
-	Bot       *runner.Store    // optional: personas, rules, wishes
-	Loyalty   *loyalty.Service // optional: rewards, check-ins, points
-	Polls     *poll.Service    // optional: polls and prompts
-	Accounts  *account.Manager // optional: Telegram and LINE accounts (placeholders)
-	Lives     *live.Service    // optional: the next live with its product list
+	Bot       *runner.Store     // optional: personas, rules, wishes
+	Loyalty   *loyalty.Service  // optional: rewards, check-ins, points
+	Polls     *poll.Service     // optional: polls and prompts
+	Accounts  *account.Manager  // optional: Telegram and LINE accounts (placeholders)
+	Lives     *live.Service     // optional: the next live with its product list
+	Campaigns *campaign.Service // optional: the content library and playbooks
 }
 
 // Result describes the demo brand.

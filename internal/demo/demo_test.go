@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/liveloop/liveloop/internal/bot/runner"
+	"github.com/liveloop/liveloop/internal/campaign"
 	"github.com/liveloop/liveloop/internal/channel"
 	"github.com/liveloop/liveloop/internal/channel/account"
 	"github.com/liveloop/liveloop/internal/channel/webchat"
@@ -233,6 +234,7 @@ func TestSeedRoutine(t *testing.T) {
 			account.LINE:     func(account.Account, map[string]string) (channel.Channel, error) { return nil, nil },
 		}, slog.Default())
 		d.Lives = live.New(db, d.Log)
+		d.Campaigns = campaign.New(db, func() time.Time { return now })
 		r, _, err := demo.Seed(ctx, d, 7, now)
 		if err != nil {
 			t.Fatal(err)
@@ -254,6 +256,9 @@ func TestSeedRoutine(t *testing.T) {
 			"questions":     {count(t, db, `SELECT COUNT(*) FROM community_groups WHERE tenant_id = $1 AND join_question <> ''`, tid), 1, 1},
 			"lives":         {count(t, db, `SELECT COUNT(*) FROM lives WHERE tenant_id = $1 AND state = 'scheduled'`, tid), 1, 1},
 			"live products": {count(t, db, `SELECT COUNT(*) FROM live_products WHERE tenant_id = $1`, tid), 4, 4},
+			"content":       {count(t, db, `SELECT COUNT(*) FROM campaign_content WHERE tenant_id = $1`, tid), 9, 20},
+			"playbooks":     {count(t, db, `SELECT COUNT(*) FROM campaign_playbooks WHERE tenant_id = $1 AND active`, tid), 2, 2},
+			"warm-up jobs":  {count(t, db, `SELECT COUNT(*) FROM campaign_jobs WHERE tenant_id = $1 AND state = 'pending' AND live_id > 0`, tid), 2, 10},
 			"channels":      {count(t, db, `SELECT COUNT(*) FROM channel_accounts WHERE tenant_id = $1 AND status = 'demo' AND last_error LIKE '%cannot connect%'`, tid), 2, 2},
 		} {
 			if c.n < c.lo || c.n > c.hi {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/liveloop/liveloop/internal/campaign"
 	"time"
 
 	"github.com/liveloop/liveloop/internal/bot"
@@ -89,7 +90,7 @@ func (g *generator) seedLive(ctx context.Context, host, assistant int64) error {
 		return nil
 	}
 	at := g.end.Add(24*time.Hour + 20*time.Hour) // tomorrow 20:00, tenant time
-	_, err := g.d.Lives.Schedule(ctx, live.Live{TenantID: g.tenant.ID, Title: "周五护肤专场：秋冬修护", HostPersonaID: host, ScheduledAt: at,
+	l, err := g.d.Lives.Schedule(ctx, live.Live{TenantID: g.tenant.ID, Title: "周五护肤专场：秋冬修护", HostPersonaID: host, ScheduledAt: at,
 		StreamURL: "https://live.example.com/bloom", StaffID: g.staffID,
 		Alert: live.Alert{Groups: []int64{g.groups[0].ID, g.groups[1].ID}, Repeat: 3, Interval: 10 * time.Minute, PersonaID: assistant},
 		Products: []live.Product{
@@ -98,7 +99,59 @@ func (g *generator) seedLive(ctx context.Context, host, assistant int64) error {
 			{Position: 3, Name: "氨基酸洁面 120g", Price: 6900, LivePrice: 4900, Stock: 300},
 			{Position: 4, Name: "冬季修护面霜（限量）", Price: 25900, LivePrice: 19900, Stock: 50},
 		}})
-	return err
+	if err != nil {
+		return err
+	}
+	return g.seedCampaigns(ctx, l, assistant)
+}
+
+// seedCampaigns fills the content library and arms two playbooks: the
+// warm-up of tomorrow's live (its steps still to come show in the
+// calendar; those already past when seeded are left out, as for any late
+// playbook) and the new-member journey every joiner from now on gets.
+func (g *generator) seedCampaigns(ctx context.Context, l live.Live, assistant int64) error {
+	if g.d.Campaigns == nil {
+		return nil
+	}
+	cs := g.d.Campaigns
+	for _, c := range []campaign.Content{
+		{Title: "干货：换季敏感肌三步修护", Type: campaign.TypeKnowledge, Variants: map[string]string{
+			campaign.LocaleZhCN: "{name}，换季脸发红发痒？三步：温和洁面 → 修护精华 → 锁水面霜，先停用去角质一周。",
+			campaign.LocaleZhTW: "{name}，換季臉發紅發癢？三步：溫和潔面 → 修護精華 → 鎖水面霜，先停用去角質一週。",
+			campaign.LocaleEn:   "{name}, skin red and itchy as the season turns? Three steps: gentle cleanser → repair serum → a rich cream; skip exfoliants for a week."}},
+		{Title: "生活：主播的周末早餐", Type: campaign.TypeLifestyle, Variants: map[string]string{
+			campaign.LocaleZhCN: "周末早餐分享：燕麦 + 酸奶 + 蓝莓，大家的周末早餐吃什么？",
+			campaign.LocaleZhTW: "週末早餐分享：燕麥 + 優格 + 藍莓，大家的週末早餐吃什麼？",
+			campaign.LocaleEn:   "Weekend breakfast: oats, yoghurt and blueberries. What's yours?"}},
+	} {
+		c.TenantID, c.Format, c.PersonaID = g.tenant.ID, campaign.FormatText, assistant
+		if _, err := cs.CreateContent(ctx, c); err != nil {
+			return fmt.Errorf("demo: content: %w", err)
+		}
+	}
+	var warmup, journey campaign.Playbook
+	err := g.d.DB.InTx(ctx, func(tx *store.Tx) error {
+		var err error
+		if warmup, err = cs.WarmupFor(ctx, tx, l, campaign.TemplateOptions{PersonaID: assistant}); err != nil {
+			return err
+		}
+		journey, err = cs.NewMemberJourney(ctx, tx, g.tenant.ID, campaign.TemplateOptions{PersonaID: assistant})
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("demo: playbook templates: %w", err)
+	}
+	for _, p := range []campaign.Playbook{warmup, journey} {
+		p.Active = true
+		saved, err := cs.SavePlaybook(ctx, p)
+		if err != nil {
+			return fmt.Errorf("demo: playbook %q: %w", p.Name, err)
+		}
+		if _, err := cs.Arm(ctx, g.tenant.ID, saved.ID); err != nil {
+			return fmt.Errorf("demo: arm %q: %w", p.Name, err)
+		}
+	}
+	return nil
 }
 
 // seedChannels connects a Telegram bot and a LINE account with placeholder
