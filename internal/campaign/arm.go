@@ -11,59 +11,100 @@ import (
 // BestWindow is how far back BestHour looks.
 const BestWindow = 28 * 24 * time.Hour
 
-// BestHour is the hour of the day (in loc) at which the group's members
-// wrote most messages over the 28 days before now; DefaultBestHour when
-// they wrote none. Ties go to the earlier hour. Hours are counted by the
-// hour of UTC they fall in, so in a zone offset by a half hour the answer
-// is the local hour that bucket starts in.
-func BestHour(ctx context.Context, q store.Querier, tenantID, groupID int64, loc *time.Location, now time.Time) (int, error) {
+// Engagement is a group's member messages by local weekday × hour.
+type Engagement [7][24]int64
+
+// GroupEngagement counts the group's member messages over the 28 days
+// before now by weekday and hour in loc. Hours are counted by the hour of
+// UTC they fall in, so in a zone offset by a half hour a bucket is the
+// local hour it starts in.
+func GroupEngagement(ctx context.Context, q store.Querier, tenantID, groupID int64, loc *time.Location, now time.Time) (Engagement, error) {
+	var e Engagement
 	rows, err := q.QueryContext(ctx, `SELECT at / 3600000, COUNT(*) FROM events
 		WHERE tenant_id = $1 AND group_id = $2 AND type = 'message' AND member_id IS NOT NULL AND source <> 'outbox'
 		AND at >= $3 AND at < $4 GROUP BY at / 3600000`,
 		tenantID, groupID, store.Millis(now.Add(-BestWindow)), store.Millis(now))
 	if err != nil {
-		return DefaultBestHour, fmt.Errorf("campaign: best hour: %w", err)
+		return e, fmt.Errorf("campaign: engagement: %w", err)
 	}
 	defer rows.Close()
-	var byHour [24]int64
 	for rows.Next() {
 		var bucket, n int64
 		if err := rows.Scan(&bucket, &n); err != nil {
-			return DefaultBestHour, err
+			return e, err
 		}
-		byHour[time.UnixMilli(bucket*3600000).In(orUTC(loc)).Hour()] += n
+		t := time.UnixMilli(bucket * 3600000).In(orUTC(loc))
+		e[t.Weekday()][t.Hour()] += n
 	}
-	if err := rows.Err(); err != nil {
-		return DefaultBestHour, err
+	return e, rows.Err()
+}
+
+// Best is the busiest hour of that weekday; of the whole week when the
+// weekday has no messages; DefaultBestHour when the group has none. Ties
+// go to the earlier hour.
+func (e Engagement) Best(day time.Weekday) int {
+	if h, ok := busiest(e[day]); ok {
+		return h
 	}
-	best, most := DefaultBestHour, int64(0)
-	for h, n := range byHour {
+	var week [24]int64
+	for d := range e {
+		for h, n := range e[d] {
+			week[h] += n
+		}
+	}
+	if h, ok := busiest(week); ok {
+		return h
+	}
+	return DefaultBestHour
+}
+
+func busiest(hours [24]int64) (int, bool) {
+	best, most := 0, int64(0)
+	for h, n := range hours {
 		if n > most {
 			best, most = h, n
 		}
 	}
-	return best, nil
+	return best, most > 0
 }
 
-// BestTimes gives each BestTime job its group's best hour (a private
-// message step: the segment's group, else its first group; none: the
-// default hour) and the run time that follows.
+// BestHour is the hour of the day (in loc) at which the group's members
+// wrote most messages over the 28 days before now, all weekdays together;
+// DefaultBestHour when they wrote none.
+func BestHour(ctx context.Context, q store.Querier, tenantID, groupID int64, loc *time.Location, now time.Time) (int, error) {
+	e, err := GroupEngagement(ctx, q, tenantID, groupID, loc, now)
+	if err != nil {
+		return DefaultBestHour, err
+	}
+	var week Engagement
+	for d := range e {
+		for h, n := range e[d] {
+			week[0][h] += n
+		}
+	}
+	return week.Best(time.Sunday), nil
+}
+
+// BestTimes gives each BestTime job its group's best hour for the weekday
+// it falls on (a private message step: the segment's group, else its
+// first group; none: the default hour) and the run time that follows.
 func BestTimes(ctx context.Context, q store.Querier, tenantID int64, jobs []Job, loc *time.Location, now time.Time) ([]Job, error) {
-	hours := map[int64]int{0: DefaultBestHour}
+	grids := map[int64]Engagement{0: {}}
 	for i := range jobs {
 		j := &jobs[i]
 		if !j.BestTime {
 			continue
 		}
-		h, ok := hours[j.bestGroup]
+		e, ok := grids[j.bestGroup]
 		if !ok {
 			var err error
-			if h, err = BestHour(ctx, q, tenantID, j.bestGroup, loc, now); err != nil {
+			if e, err = GroupEngagement(ctx, q, tenantID, j.bestGroup, loc, now); err != nil {
 				return jobs, err
 			}
-			hours[j.bestGroup] = h
+			grids[j.bestGroup] = e
 		}
-		j.Clock, j.Minutes = fmt.Sprintf("%02d:00", h), 0
+		day := runAt(j.AnchorAt, loc, j.Days, "12:00", 0).In(orUTC(loc)).Weekday()
+		j.Clock, j.Minutes = fmt.Sprintf("%02d:00", e.Best(day)), 0
 		j.RunAt = runAt(j.AnchorAt, loc, j.Days, j.Clock, 0)
 	}
 	return jobs, nil

@@ -1108,14 +1108,23 @@ func TestBestHour(t *testing.T) {
 		if h, _ := campaign.BestHour(ctx, db.R, f.other, f.g1, f.loc, t0); h != campaign.DefaultBestHour {
 			t.Errorf("another tenant's view of the group: %d", h)
 		}
-		// A best-time step takes it when armed.
+		// Tuesdays are different: three at 08:xx on the last one. The week
+		// as a whole still peaks at 21:00; a Tuesday step goes at 08:00.
+		for i := 0; i < 3; i++ {
+			add(time.Date(2026, 2, 24, 8, i, 0, 0, f.loc), a, "web")
+		}
+		if h, _ := campaign.BestHour(ctx, db.R, f.tenant, f.g1, f.loc, t0); h != 21 {
+			t.Errorf("best hour of the week = %d, want 21", h)
+		}
+		// A best-time step takes its weekday's hour when armed (3 March is a
+		// Tuesday); a group without history gets the default.
 		k := f.content(t, campaign.TypeKnowledge, "k")
 		p := f.datePlaybook(t, campaign.Step{Days: 1, BestTime: true, ContentID: k, Target: posts(f.g1, f.g2)})
 		got := map[int64]string{}
 		for _, j := range f.jobs(t, p.ID) {
 			got[j.GroupID] = j.RunAt.In(f.loc).Format("01-02 15:04")
 		}
-		if want := map[int64]string{f.g1: "03-03 21:00", f.g2: "03-03 20:00"}; fmt.Sprint(got) != fmt.Sprint(want) {
+		if want := map[int64]string{f.g1: "03-03 08:00", f.g2: "03-03 20:00"}; fmt.Sprint(got) != fmt.Sprint(want) {
 			t.Errorf("best-time jobs %v, want %v", got, want)
 		}
 	})
