@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/liveloop/liveloop/internal/store"
 	"github.com/liveloop/liveloop/internal/store/storetest"
@@ -346,5 +347,29 @@ func TestOpen(t *testing.T) {
 			t.Errorf("reader foreign_keys = %d, %v", fk, err)
 		}
 		db.Close()
+	}
+}
+
+// Advisory locks are database-wide; a leader is per schema: two liveloops
+// in two schemas of one PostgreSQL database each lead, two in one schema
+// do not.
+func TestLeadIsPerSchema(t *testing.T) {
+	a, b := storetest.Open(t, store.Postgres), storetest.Open(t, store.Postgres)
+	ctx := context.Background()
+	release, err := store.Lead(ctx, a, 424242, 10*time.Millisecond)
+	if err != nil || release == nil {
+		t.Fatalf("first lead: %v", err)
+	}
+	defer release()
+	other, err := store.Lead(ctx, b, 424242, 10*time.Millisecond)
+	if err != nil || other == nil {
+		t.Fatalf("another schema's lead: %v", err)
+	}
+	other()
+	wctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+	defer cancel()
+	second, err := store.Lead(wctx, a, 424242, 10*time.Millisecond)
+	if err != nil || second != nil {
+		t.Fatalf("a second leader in the same schema: release %v, err %v", second != nil, err)
 	}
 }
