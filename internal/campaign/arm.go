@@ -155,6 +155,47 @@ func (s *Service) ArmTx(ctx context.Context, tx *store.Tx, tenantID, playbookID 
 	return s.plan(ctx, tx, p, anchor, "")
 }
 
+// ArmLiveTx arms every active playbook that follows the live, inside tx:
+// after the live moved (steps that were too late before may now be due)
+// and when it ends (post-live playbooks start from its end).
+func (s *Service) ArmLiveTx(ctx context.Context, tx *store.Tx, tenantID, liveID int64) (int, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT id FROM campaign_playbooks WHERE tenant_id = $1 AND live_id = $2 AND active
+		AND anchor IN ('live_start','live_end') ORDER BY id`, tenantID, liveID)
+	if err != nil {
+		return 0, fmt.Errorf("campaign: playbooks of live %d: %w", liveID, err)
+	}
+	ids, err := store.Collect(rows, func(r interface{ Scan(...any) error }) (int64, error) {
+		var id int64
+		return id, r.Scan(&id)
+	})
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, id := range ids {
+		k, err := s.ArmTx(ctx, tx, tenantID, id)
+		if err != nil {
+			return n, err
+		}
+		n += k
+	}
+	return n, nil
+}
+
+// LiveMovedOn is told, inside the transaction that moved the live, that
+// it went on air or ended. On air: the warm-up's steps still pending are
+// stale ("starts in 10 minutes" after the start) and are cancelled with
+// the reason. Ended: the post-live playbooks are armed from the end.
+func (s *Service) LiveMovedOn(ctx context.Context, tx *store.Tx, tenantID, liveID int64, ended bool) error {
+	if ended {
+		_, err := s.ArmLiveTx(ctx, tx, tenantID, liveID)
+		return err
+	}
+	return cancelPending(ctx, tx, s.now().UTC(), tenantID, `live_id = $2 AND playbook_id IN
+		(SELECT id FROM campaign_playbooks WHERE tenant_id = $1 AND live_id = $2 AND anchor = 'live_start')`,
+		ReasonLiveStarted, liveID)
+}
+
 // Enroll schedules the tenant's active member journeys for a member who
 // joined at joinedAt (the lead calls it on member_joined). Enrolling
 // again adds nothing: the keys carry the member.

@@ -1290,8 +1290,12 @@ func TestPostLiveArmsOnceTheLiveEnded(t *testing.T) {
 			store.Millis(time.Date(2026, 3, 2, 21, 40, 0, 0, f.loc))); err != nil {
 			t.Fatal(err)
 		}
-		if n, err := f.svc.Arm(ctx, f.tenant, p.ID); n != 3 || err != nil {
-			t.Fatalf("armed after the end: %d %v", n, err)
+		// The runner tells the engine the live ended, inside its transaction.
+		if err := db.InTx(ctx, func(tx *store.Tx) error { return f.svc.LiveMovedOn(ctx, tx, f.tenant, liveID, true) }); err != nil {
+			t.Fatal(err)
+		}
+		if n := len(f.jobs(t, p.ID)); n != 3 {
+			t.Fatalf("armed after the end: %d jobs, want 3", n)
 		}
 		var when []string
 		for _, j := range f.jobs(t, p.ID) {
@@ -1376,4 +1380,51 @@ func TestRun(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
+}
+
+// A live that goes on air makes the warm-up's steps still pending stale:
+// they are cancelled with the reason; those sent stay sent.
+func TestLiveStartCancelsStaleWarmup(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		f := setup(t, db)
+		ctx := context.Background()
+		f.member(t, f.tenant, "a", f.g1)
+		start := t0.AddDate(0, 0, 10)
+		liveID := f.addLive(t, start)
+		var p campaign.Playbook
+		err := db.InTx(ctx, func(tx *store.Tx) error {
+			var err error
+			if p, err = f.svc.WarmupFor(ctx, tx, liveFor(liveID, start, f), campaign.TemplateOptions{}); err != nil {
+				return err
+			}
+			if p, err = f.svc.SavePlaybookTx(ctx, tx, p); err != nil {
+				return err
+			}
+			_, err = f.svc.ArmTx(ctx, tx, f.tenant, p.ID)
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		jobs := f.jobs(t, p.ID)
+		if len(jobs) != 5 {
+			t.Fatalf("%d warm-up jobs, want 5", len(jobs))
+		}
+		if _, err := db.W.Exec(`UPDATE campaign_jobs SET state = 'sent' WHERE id = $1`, jobs[0].ID); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.InTx(ctx, func(tx *store.Tx) error { return f.svc.LiveMovedOn(ctx, tx, f.tenant, liveID, false) }); err != nil {
+			t.Fatal(err)
+		}
+		states := map[campaign.JobState]int{}
+		for _, j := range f.jobs(t, p.ID) {
+			states[j.State]++
+			if j.State == campaign.JobCancelled && j.Reason != campaign.ReasonLiveStarted {
+				t.Errorf("cancelled with %q", j.Reason)
+			}
+		}
+		if states[campaign.JobSent] != 1 || states[campaign.JobCancelled] != 4 {
+			t.Fatalf("states %v, want 1 sent and 4 cancelled", states)
+		}
+	})
 }

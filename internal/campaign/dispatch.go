@@ -24,7 +24,9 @@ const MaxJobAttempts = 5
 const (
 	ReasonQuiet    = "deferred: quiet hours"
 	ReasonOptedOut = "opted out"
-	ReasonNobody   = "the target reaches nobody now"
+	// ReasonLiveStarted cancels a warm-up step the live overtook.
+	ReasonLiveStarted = "the live started before this step"
+	ReasonNobody      = "the target reaches nobody now"
 )
 
 // Dispatcher sends the due jobs of the queue through the outbox.

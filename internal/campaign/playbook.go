@@ -233,27 +233,38 @@ func (st Step) sameSend(o Step) bool {
 // (or of the whole playbook, when it is paused or re-anchored) are
 // cancelled, and Arm schedules the new times.
 func (s *Service) SavePlaybook(ctx context.Context, p Playbook) (Playbook, error) {
+	var saved Playbook
+	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+		var err error
+		saved, err = s.SavePlaybookTx(ctx, tx, p)
+		return err
+	})
+	if err != nil {
+		return p, err
+	}
+	return saved, nil
+}
+
+// SavePlaybookTx is SavePlaybook inside tx, so that a template's content,
+// the playbook and its arming commit together.
+func (s *Service) SavePlaybookTx(ctx context.Context, tx *store.Tx, p Playbook) (Playbook, error) {
 	if err := ValidatePlaybook(&p); err != nil {
 		return p, err
 	}
 	now := s.now().UTC()
-	err := s.db.InTx(ctx, func(tx *store.Tx) error {
-		if err := s.checkOwned(ctx, tx, p, now); err != nil {
-			return err
-		}
-		var err error
-		if p.ID == 0 {
-			err = insertPlaybook(ctx, tx, &p, now)
-		} else {
-			err = updatePlaybook(ctx, tx, &p, now)
-		}
-		if err != nil {
-			return err
-		}
-		p, err = getPlaybook(ctx, tx, p.TenantID, p.ID) // as stored, with the steps' content types
-		return err
-	})
-	return p, err
+	if err := s.checkOwned(ctx, tx, p, now); err != nil {
+		return p, err
+	}
+	var err error
+	if p.ID == 0 {
+		err = insertPlaybook(ctx, tx, &p, now)
+	} else {
+		err = updatePlaybook(ctx, tx, &p, now)
+	}
+	if err != nil {
+		return p, err
+	}
+	return getPlaybook(ctx, tx, p.TenantID, p.ID) // as stored, with the steps' content types
 }
 
 // checkOwned checks what p names against the database.

@@ -94,6 +94,11 @@ func (r *Runner) StartLive(ctx context.Context, tenantID, liveID int64) (l live.
 		if l, started, err = r.Lives.StartTx(ctx, tx, tenantID, liveID, r.nowFn()); err != nil || !started {
 			return err
 		}
+		if r.OnLive != nil {
+			if err := r.OnLive(ctx, tx, tenantID, liveID, false); err != nil {
+				return err
+			}
+		}
 		return r.toGroups(ctx, tx, l, sp, r.alertText(sp, l), func(g int64) string { return live.AlertKey(l.ID, 1, g) })
 	})
 	if err == nil && started {
@@ -112,6 +117,11 @@ func (r *Runner) EndLive(ctx context.Context, tenantID, liveID int64) (l live.Li
 		}
 		if l, err = r.Lives.GetIn(ctx, tx, tenantID, liveID); err != nil {
 			return err
+		}
+		if r.OnLive != nil {
+			if err := r.OnLive(ctx, tx, tenantID, liveID, true); err != nil {
+				return err
+			}
 		}
 		return r.toGroups(ctx, tx, l, sp, r.recapText(sp, live.Recap(l)), func(g int64) string { return live.RecapKey(l.ID, g) })
 	})

@@ -43,6 +43,10 @@ type Deps struct {
 	// new-member journeys): a failure rolls the batch back and it is
 	// retried, so the journey is scheduled exactly when the join is.
 	OnJoin func(ctx context.Context, tx *store.Tx, e event.Event) error
+	// OnLive, if set, is told inside the transaction that put a live on
+	// air (ended false) or ended it (the campaign engine cancels stale
+	// warm-up steps and arms the post-live playbooks).
+	OnLive func(ctx context.Context, tx *store.Tx, tenantID, liveID int64, ended bool) error
 }
 
 // Runner applies the rules to the event log.
