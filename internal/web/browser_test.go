@@ -343,3 +343,68 @@ func TestBrowserLiveRoom(t *testing.T) {
 		t.Fatalf("coupon drop: %v\n%s", err, dump(t, viewer))
 	}
 }
+
+// The campaign calendar in a real browser: the warm-up of a scheduled live
+// shows in the live's week — each entry in its day's column, a sales
+// badge, the week's mix and its 7:3 warning — and the week before holds
+// the T-7 story.
+func TestBrowserCampaignCalendar(t *testing.T) {
+	root := browser(t)
+	e := apptest.Start(t, store.SQLite)
+	b := e.Brand("calb")
+	op := e.Client()
+	op.Login(b)
+	loc := b.Tenant.Location()
+	d := time.Now().In(loc).AddDate(0, 0, 10)
+	start := time.Date(d.Year(), d.Month(), d.Day(), 20, 0, 0, 0, loc)
+	r := op.PostForm("/console/lives", url.Values{"title": {"春季新品直播"}, "scheduled_at": {start.Format("2006-01-02T15:04")},
+		"products": {"修护精华 | 129 | 99 | 200"}, "groups": {fmt.Sprint(b.Group.ID)}, "alert_repeat": {"1"}, "alert_minutes": {"10"}})
+	var id int64
+	fmt.Sscanf(r.Header.Get("Location"), "/console/lives/%d", &id)
+	if id == 0 {
+		t.Fatalf("schedule: %d %.300s", r.Status, r.Body)
+	}
+	if r := op.PostForm(fmt.Sprintf("/console/lives/%d/warmup", id), url.Values{}); r.Status != 303 {
+		t.Fatalf("warm-up: %d %.300s", r.Status, r.Body)
+	}
+	day := start.Format("2006-01-02")
+	inDay := func(date, title string) string {
+		return fmt.Sprintf(`[...document.querySelectorAll('[data-date="%s"] [data-title]')].some(e => e.textContent === %q)`, date, title)
+	}
+	tb := tab(t, root)
+	err := chromedp.Do(tb,
+		chromedp.Navigate(e.URL+"/login"),
+		chromedp.SendKeys(`input[name=tenant]`, b.Tenant.Slug),
+		chromedp.SendKeys(`input[name=email]`, b.Staff.Email),
+		chromedp.SendKeys(`input[name=password]`, b.Password),
+		chromedp.Submit(`input[name=password]`),
+		chromedp.WaitVisible(`header.top nav`),
+		chromedp.Navigate(e.URL+"/console/calendar?week="+day),
+		chromedp.WaitVisible(`[data-calendar]`),
+		wait(`document.querySelectorAll('[data-calendar] thead th').length === 7`),
+		wait(inDay(day, "Countdown on the day")),
+		wait(inDay(day, "10 minutes before")),
+		wait(`[...document.querySelectorAll('[data-calendar] [data-sales]')].some(e => e.offsetParent !== null && e.textContent === 'sales')`),
+		wait(`/^This week: \d+ value · \d+ sales · \d+% sales$/.test(document.querySelector('[data-mix]').textContent)`),
+		wait(`document.querySelector('[data-mix-warning]').offsetParent !== null`),
+		wait(`[...document.querySelectorAll('[data-calendar] [data-target]')].every(e => e.textContent === 'Group of calb')`),
+	)
+	if err != nil {
+		t.Fatalf("the live's week: %v\n%s", err, dump(t, tb))
+	}
+	// The link to the week before (followed by navigating to it, so the
+	// checks run on the new page).
+	prev, err := chromedp.Run(tb, chromedp.Evaluate[string](`document.querySelector('[data-prev-week]').href`))
+	if err != nil || !strings.HasPrefix(prev, e.URL+"/console/calendar?week=") {
+		t.Fatalf("previous week link %q: %v", prev, err)
+	}
+	err = chromedp.Do(tb,
+		chromedp.Navigate(prev),
+		chromedp.WaitVisible(`[data-calendar]`),
+		wait(inDay(start.AddDate(0, 0, -7).Format("2006-01-02"), "T-7 story")),
+		wait(`[...document.querySelectorAll('[data-calendar] [data-value]')].some(e => e.offsetParent !== null)`),
+	)
+	if err != nil {
+		t.Fatalf("the week before: %v\n%s", err, dump(t, tb))
+	}
+}

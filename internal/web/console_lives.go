@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/liveloop/liveloop/internal/campaign"
 	"github.com/liveloop/liveloop/internal/live"
 	"github.com/liveloop/liveloop/internal/store"
 )
@@ -117,6 +118,11 @@ func (s *Server) liveShow(w http.ResponseWriter, r *http.Request, c *staffCtx) {
 	if err == nil {
 		lotteries, err = s.Lives.Lotteries(ctx, c.Tenant.ID, l.ID)
 	}
+	var playbooks []campaign.Playbook
+	var canWarmup bool
+	if err == nil {
+		playbooks, canWarmup, err = s.livePlaybooks(ctx, c, l)
+	}
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -124,6 +130,9 @@ func (s *Server) liveShow(w http.ResponseWriter, r *http.Request, c *staffCtx) {
 	s.render(w, r, "live", s.staffPage(c, l.Title, "lives", map[string]any{
 		"Live": l, "Drops": drops, "Lotteries": lotteries, "RoomURL": s.Runner.LiveURL(c.Tenant, l.ID),
 		"APIURL": fmt.Sprintf("%s/api/lives/%s/%d/events", s.PublicURL, c.Tenant.Slug, l.ID), "APIKey": s.liveIngestKey(c.Tenant.ID, l.ID),
+		"Playbooks": playbooks, "CanWarmup": canWarmup,
+		"CanMove": l.State == live.StateScheduled || l.State == live.StateWarming,
+		"MoveAt":  l.ScheduledAt.In(c.Tenant.Location()).Format(datetimeLocal),
 	}))
 }
 
