@@ -2,6 +2,7 @@ package realtime
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"io"
 	"net"
@@ -10,6 +11,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/gobwas/ws"
@@ -84,6 +86,9 @@ func (c *Conn) Accept(w http.ResponseWriter, r *http.Request) error {
 	}
 	c.mu.Lock()
 	c.nc = nc
+	if sc, ok := nc.(syscall.Conn); ok {
+		c.rc, _ = sc.SyscallConn()
+	}
 	c.rd = wsutil.Reader{Source: src, State: ws.StateServerSide, CheckUTF8: true,
 		MaxFrameSize: c.opts.MaxMessage, MaxMessageSize: c.opts.MaxMessage, OnIntermediate: c.control}
 	closed := c.closed
@@ -101,6 +106,7 @@ func (c *Conn) Accept(w http.ResponseWriter, r *http.Request) error {
 // Conn is one client's WebSocket.
 type Conn struct {
 	nc   net.Conn
+	rc   syscall.RawConn // the socket under nc, for non-blocking writes (nil: not a plain socket)
 	opts ConnOptions
 	rd   wsutil.Reader
 
@@ -120,12 +126,22 @@ type out struct {
 	body []byte
 }
 
+// frameOut encodes a server frame's header (RFC 6455 §5.2: FIN and the
+// opcode, the payload length in 7, 7+16 or 7+64 bits, no mask) in place,
+// so queuing a frame allocates nothing.
 func frameOut(op ws.OpCode, body []byte) out {
-	var o out
-	var b bytes.Buffer
-	ws.WriteHeader(&b, ws.Header{Fin: true, OpCode: op, Length: int64(len(body))})
-	o.n = uint8(copy(o.hdr[:], b.Bytes()))
-	o.body = body
+	o := out{body: body}
+	o.hdr[0] = 0x80 | byte(op)
+	switch n := len(body); {
+	case n < 126:
+		o.hdr[1], o.n = byte(n), 2
+	case n <= 0xffff:
+		o.hdr[1], o.n = 126, 4
+		binary.BigEndian.PutUint16(o.hdr[2:], uint16(n))
+	default:
+		o.hdr[1], o.n = 127, 10
+		binary.BigEndian.PutUint64(o.hdr[2:], uint64(n))
+	}
 	return o
 }
 
@@ -173,8 +189,9 @@ func writers() chan *Conn {
 		writerPool = make(chan *Conn, 1<<16)
 		for range runtime.GOMAXPROCS(0) {
 			go func() {
+				w := newRawWriter()
 				for c := range writerPool {
-					c.writeReady()
+					c.writeReady(w)
 				}
 			}()
 		}
@@ -198,18 +215,18 @@ func (c *Conn) Start(first [][]byte) {
 	c.kick()
 }
 
-// take empties the queue into the iovecs of one write.
-func (c *Conn) take() (net.Buffers, bool) {
+// take empties the queue, appending the iovecs of one write to dst; q is
+// the queue taken, for the caller to recycle.
+func (c *Conn) take(dst net.Buffers) (bufs net.Buffers, q []out, closing bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	q := c.queue
+	q = c.queue
 	c.queue = nil
 	if len(q) == 0 || c.closed {
 		c.flushing = false
-		closing := c.closing && !c.closed
-		return nil, closing
+		return nil, nil, c.closing && !c.closed
 	}
-	bufs := make(net.Buffers, 0, 2*len(q))
+	bufs = dst
 	for i := range q {
 		if q[i].n > 0 {
 			bufs = append(bufs, q[i].hdr[:q[i].n])
@@ -218,22 +235,25 @@ func (c *Conn) take() (net.Buffers, bool) {
 			bufs = append(bufs, q[i].body)
 		}
 	}
-	return bufs, false
+	return bufs, q, false
 }
 
 // writeReady is a pool writer's turn on the connection: write what is
 // queued without blocking; what the socket cannot take now is put back
 // at the head of the queue and the connection gets a goroutine of its own
-// that waits for the socket.
-func (c *Conn) writeReady() {
-	bufs, closing := c.take()
+// that waits for the socket. The writer's scratch space makes the common
+// case allocate nothing.
+func (c *Conn) writeReady(w *rawWriter) {
+	bufs, q, closing := c.take(w.bufs[:0])
 	if bufs == nil {
 		if closing {
 			c.halfClose()
 		}
 		return
 	}
-	rest, err := tryWrite(c.nc, bufs)
+	rest, err := w.tryWrite(c.rc, bufs)
+	w.bufs = bufs[:0]
+	clear(bufs[:cap(bufs)]) // drop the payloads: the room's frames are not ours to keep
 	switch {
 	case err != nil:
 		c.mu.Lock()
@@ -246,7 +266,11 @@ func (c *Conn) writeReady() {
 		c.mu.Unlock()
 		go c.flush()
 	default:
+		clear(q)
 		c.mu.Lock()
+		if c.queue == nil && cap(q) <= 4 {
+			c.queue = q[:0] // reuse: the next frame queues without allocating
+		}
 		c.flushing = false
 		c.kick() // frames queued meanwhile, or the close
 		if !c.flushing && c.closing && !c.closed && len(c.queue) == 0 {
@@ -264,7 +288,7 @@ func (c *Conn) writeReady() {
 // path of a client the pool could not finish.
 func (c *Conn) flush() {
 	for {
-		bufs, closing := c.take()
+		bufs, _, closing := c.take(nil)
 		if bufs == nil {
 			if closing {
 				c.halfClose()

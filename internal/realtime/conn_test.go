@@ -266,3 +266,15 @@ func TestProtocolLimits(t *testing.T) {
 		}
 	})
 }
+
+// frameOut's header is gobwas/ws's, byte for byte, at every length class.
+func TestFrameOutHeader(t *testing.T) {
+	for _, n := range []int{0, 1, 125, 126, 127, 0xffff, 0x10000, 1 << 20} {
+		o := frameOut(ws.OpText, make([]byte, n))
+		var want strings.Builder
+		ws.WriteHeader(&want, ws.Header{Fin: true, OpCode: ws.OpText, Length: int64(n)})
+		if got := string(o.hdr[:o.n]); got != want.String() {
+			t.Errorf("length %d: header %x, want %x", n, got, want.String())
+		}
+	}
+}

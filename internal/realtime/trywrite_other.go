@@ -1,8 +1,17 @@
-//go:build !(darwin || linux || openbsd)
+//go:build !linux
 
 package realtime
 
-import "net"
+import (
+	"net"
+	"syscall"
+)
 
-// tryWrite writes nothing here: every write takes the blocking path.
-func tryWrite(_ net.Conn, bufs net.Buffers) (net.Buffers, error) { return bufs, nil }
+// rawWriter writes nothing here: every write takes the blocking path.
+type rawWriter struct{ bufs net.Buffers }
+
+func newRawWriter() *rawWriter { return &rawWriter{} }
+
+func (w *rawWriter) tryWrite(_ syscall.RawConn, bufs net.Buffers) (net.Buffers, error) {
+	return bufs, nil
+}

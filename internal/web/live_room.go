@@ -403,9 +403,9 @@ func (s *Server) flushLikes(ctx context.Context) {
 			}
 			s.likes.total[k] = total
 			s.likes.mu.Unlock()
-			// With the next batch of comments: one write per viewer a tick.
+			// With the room's next comments: one write per viewer a tick.
 			b, _ := json.Marshal(frame{Type: "likes", Likes: total})
-			s.comments.add(liveRoom(k[0], k[1]), b)
+			s.comments.addLikes(liveRoom(k[0], k[1]), b)
 		}
 	}
 }
@@ -427,45 +427,118 @@ func (s *Server) likeTotal(ctx context.Context, tenantID, liveID int64) (int64, 
 	return d.Likes, err
 }
 
-// frameBatcher collects a live room's comment and like frames and sends them ten
-// times a second as one WebSocket message (a JSON array when there are
-// several): a busy room costs each viewer one write per tick, not one per
-// comment, and the order of the comments is kept.
+// frameBatcher collects a live room's comment and like frames and sends
+// them as one WebSocket message (a JSON array when there are several), at
+// most once per commentTick a room: a quiet room's comment goes out at
+// once; a busy room costs each viewer one write per tick, not one per
+// comment. The order of the frames is kept. A like total is lazy: it
+// rides with the room's next comments, or goes alone after likeLag — and
+// a newer total replaces one still waiting.
 type frameBatcher struct {
 	mu      sync.Mutex
-	pending map[string][][]byte // room → frames in arrival order
+	pending map[string]*roomFrames
+	last    map[string]time.Time // room → when it was last sent
+	wake    chan struct{}
 }
 
-func (f *frameBatcher) add(room string, frame []byte) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
+type roomFrames struct {
+	frames [][]byte
+	urgent bool      // a comment is waiting
+	since  time.Time // when the first frame came
+	likes  int       // index of the waiting like total in frames, -1: none
+}
+
+// likeLag is how long a like total waits for comments to ride with.
+const likeLag = 300 * time.Millisecond
+
+func (f *frameBatcher) init() {
 	if f.pending == nil {
-		f.pending = map[string][][]byte{}
+		f.pending, f.last, f.wake = map[string]*roomFrames{}, map[string]time.Time{}, make(chan struct{}, 1)
 	}
-	f.pending[room] = append(f.pending[room], frame)
 }
 
-func (f *frameBatcher) take() map[string][][]byte {
+func (f *frameBatcher) add(room string, frame []byte) { f.put(room, frame, false) }
+
+// addLikes queues a room's like total (lazy; replaces one still waiting).
+func (f *frameBatcher) addLikes(room string, frame []byte) { f.put(room, frame, true) }
+
+func (f *frameBatcher) put(room string, frame []byte, like bool) {
+	f.mu.Lock()
+	f.init()
+	rf := f.pending[room]
+	if rf == nil {
+		rf = &roomFrames{since: time.Now(), likes: -1}
+		f.pending[room] = rf
+	}
+	switch {
+	case like && rf.likes >= 0:
+		rf.frames[rf.likes] = frame
+	case like:
+		rf.likes = len(rf.frames)
+		rf.frames = append(rf.frames, frame)
+	default:
+		rf.frames = append(rf.frames, frame)
+		rf.urgent = true
+	}
+	wake := f.wake
+	f.mu.Unlock()
+	select {
+	case wake <- struct{}{}:
+	default:
+	}
+}
+
+// due takes the frames of the rooms ready to send — a comment waiting and
+// the last send a tick old, or a like total that waited likeLag — and
+// says how long until the next of the others is (0: none waiting).
+func (f *frameBatcher) due(now time.Time) (map[string][][]byte, time.Duration) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	p := f.pending
-	f.pending = nil
-	return p
+	f.init()
+	out := map[string][][]byte{}
+	var next time.Duration
+	for room, rf := range f.pending {
+		at := rf.since.Add(likeLag)
+		if rf.urgent {
+			at = f.last[room].Add(commentTick)
+		}
+		if wait := at.Sub(now); wait > 0 {
+			if next == 0 || wait < next {
+				next = wait
+			}
+			continue
+		}
+		out[room] = rf.frames
+		f.last[room] = now
+		delete(f.pending, room)
+	}
+	for room, at := range f.last {
+		if now.Sub(at) > time.Minute && f.pending[room] == nil {
+			delete(f.last, room) // a room gone quiet
+		}
+	}
+	return out, next
 }
 
-// commentTick is how often a live room's comments go out.
+// commentTick is the shortest gap between two sends to a live room.
 const commentTick = 100 * time.Millisecond
 
 func (s *Server) flushComments(ctx context.Context) {
-	t := time.NewTicker(commentTick)
-	defer t.Stop()
+	s.comments.mu.Lock()
+	s.comments.init()
+	wake := s.comments.wake
+	s.comments.mu.Unlock()
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
+		case <-wake:
+		case <-timer.C:
 		}
-		for room, frames := range s.comments.take() {
+		rooms, next := s.comments.due(time.Now())
+		for room, frames := range rooms {
 			if len(frames) == 1 {
 				s.Hub.Broadcast(room, frames[0])
 				continue
@@ -479,6 +552,9 @@ func (s *Server) flushComments(ctx context.Context) {
 				b = append(b, f...)
 			}
 			s.Hub.Broadcast(room, append(b, ']'))
+		}
+		if next > 0 {
+			timer.Reset(next)
 		}
 	}
 }

@@ -70,7 +70,7 @@ type Server struct {
 	refreshDue  map[refresh]bool // polls and live rooms whose state is to be sent
 	refreshWake chan struct{}
 	likes       likeCounter
-	comments    frameBatcher // live rooms' comments, sent ten times a second
+	comments    frameBatcher // live rooms' comments and likes, sent at most ten times a second
 }
 
 // New builds the server; it fails if a template does not parse.
