@@ -11,8 +11,6 @@ import (
 	"sync"
 	"time"
 
-	"golang.org/x/time/rate"
-
 	"github.com/liveloop/liveloop/internal/channel"
 	"github.com/liveloop/liveloop/internal/store"
 	"github.com/liveloop/liveloop/internal/textnorm"
@@ -78,15 +76,37 @@ type Outbox struct {
 	// (bot removed, user blocked it), to mark the group or identity.
 	OnUnreachable func(ctx context.Context, it Item, err error)
 
-	mu    sync.Mutex
-	paces map[string]*rate.Limiter // channel or channel+group → limiter
-	nowFn func() time.Time
+	// Nap is how long one pass may wait, in all, for send slots under the
+	// channels' limits (the gaps within a second's worth of sends). A
+	// longer wait hands the rows back to the queue: a row claimed is in
+	// "sending", and a crash then leaves it unknown.
+	Nap time.Duration
+
+	mu     sync.Mutex
+	paces  map[string]*pace     // channel, channel+group or channel+member → its limit's state
+	held   map[string]time.Time // channel → no send, and no claim, before then
+	pruned time.Time
+	nowFn  func() time.Time
+	sleep  func(ctx context.Context, d time.Duration) error
 }
 
 // New returns an outbox sending through the registry's channels.
 func New(db *store.DB, channels *channel.Registry, log *slog.Logger) *Outbox {
 	return &Outbox{db: db, channels: channels, log: log, wake: make(chan struct{}, 1),
-		Poll: time.Second, Batch: 100, paces: map[string]*rate.Limiter{}, nowFn: time.Now}
+		Poll: time.Second, Batch: 100, Nap: 100 * time.Millisecond,
+		paces: map[string]*pace{}, held: map[string]time.Time{}, nowFn: time.Now, sleep: sleep}
+}
+
+// sleep waits d or until ctx ends.
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }
 
 // ErrInvalid is returned for a message that cannot be queued.

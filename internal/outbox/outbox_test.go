@@ -27,6 +27,12 @@ type fakeChannel struct {
 	mu    sync.Mutex
 	sent  []channel.Message
 	reply func(n int, m channel.Message) error // n counts calls from 1; nil means success
+
+	// With a clock, each send takes latency on it, and its start and end
+	// are recorded.
+	clock      *clock
+	latency    time.Duration
+	start, end []time.Time
 }
 
 func (c *fakeChannel) Name() string                       { return c.name }
@@ -37,6 +43,11 @@ func (c *fakeChannel) Send(_ context.Context, m channel.Message) (channel.Result
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.sent = append(c.sent, m)
+	if c.clock != nil {
+		c.start = append(c.start, c.clock.Now())
+		c.clock.Add(c.latency)
+		c.end = append(c.end, c.clock.Now())
+	}
 	if c.reply != nil {
 		if err := c.reply(len(c.sent), m); err != nil {
 			return channel.Result{}, err
@@ -70,6 +81,12 @@ func (c *clock) Add(d time.Duration) {
 	c.mu.Unlock()
 }
 
+// sleep is the worker's sleep on this clock: time moves by d at once.
+func (c *clock) sleep(_ context.Context, d time.Duration) error {
+	c.Add(d)
+	return nil
+}
+
 type fixture struct {
 	db    *store.DB
 	o     *Outbox
@@ -82,6 +99,7 @@ func setup(t *testing.T, db *store.DB, chs ...channel.Channel) fixture {
 	f := fixture{db: db, clock: &clock{now: time.Date(2026, 11, 23, 20, 0, 0, 0, time.UTC)}}
 	f.o = New(db, channel.NewRegistry(chs...), slog.New(slog.NewTextHandler(io.Discard, nil)))
 	f.o.nowFn = f.clock.Now
+	f.o.sleep = f.clock.sleep
 	for slug, p := range map[string]*int64{"brand-a": &f.a, "brand-b": &f.b} {
 		if err := db.W.QueryRow(`INSERT INTO tenants (slug, name, created_at) VALUES ($1, 'x', 1) RETURNING id`, slug).Scan(p); err != nil {
 			t.Fatal(err)
@@ -118,6 +136,23 @@ func (f fixture) runOnce(t *testing.T) int {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// drain runs passes, moving the clock to when the next row is due or a
+// held channel may send again, until nothing waits.
+func (f fixture) drain(t *testing.T) {
+	t.Helper()
+	for range 10_000 {
+		if f.runOnce(t) > 0 {
+			continue
+		}
+		next := f.o.nextDue(context.Background())
+		if next.IsZero() {
+			return
+		}
+		f.clock.Add(next.Sub(f.clock.Now()))
+	}
+	t.Fatal("the queue did not drain")
 }
 
 func (f fixture) counts(t *testing.T) map[State]int {
@@ -266,9 +301,10 @@ func TestSendOutcomes(t *testing.T) {
 		}
 		plain := &fakeChannel{name: "plain", reply: answer}                                                 // Telegram-like
 		idem := &fakeChannel{name: "idem", caps: channel.Capabilities{IdempotentSend: true}, reply: answer} // LINE-like
-		f := setup(t, db, plain, idem)
+		flood := &fakeChannel{name: "flood", reply: answer}                                                 // a retry-after holds the whole channel
+		f := setup(t, db, plain, idem, flood)
 		now := f.clock.Now()
-		retry := f.enqueue(t, Item{Channel: "plain", IdemKey: "r", GroupID: 1, Body: "retry-after"})
+		retry := f.enqueue(t, Item{Channel: "flood", IdemKey: "r", GroupID: 1, Body: "retry-after"})
 		perm := f.enqueue(t, Item{Channel: "plain", IdemKey: "p", GroupID: 1, Body: "permanent"})
 		unc := f.enqueue(t, Item{Channel: "plain", IdemKey: "u", GroupID: 1, Body: "uncertain"})
 		uncIdem := f.enqueue(t, Item{Channel: "idem", IdemKey: "ui", GroupID: 1, Body: "uncertain"})
@@ -277,10 +313,14 @@ func TestSendOutcomes(t *testing.T) {
 			t.Fatalf("claimed %d, want 5", n)
 		}
 
-		// Retry-after: back to pending when the platform says, no attempt spent.
-		if it := f.get(t, retry); it.State != Pending || it.Attempts != 0 || !it.NextAttemptAt.Equal(now.Add(30*time.Second)) ||
+		// Retry-after: back to pending in its place in the queue, no
+		// attempt spent; its channel sends nothing until the wait is over.
+		if it := f.get(t, retry); it.State != Pending || it.Attempts != 0 || !it.NextAttemptAt.Equal(now) ||
 			!strings.Contains(it.LastError, "retry after") {
 			t.Errorf("after retry-after: %+v", it)
+		}
+		if next := f.o.nextDue(context.Background()); !next.Equal(now.Add(2 * time.Second)) {
+			t.Errorf("next due %v, want the backoff of the transient failure (before the 30 s hold ends)", next)
 		}
 		if it := f.get(t, perm); it.State != Failed || it.Attempts != 1 || !strings.Contains(it.LastError, "blocked") {
 			t.Errorf("after a permanent failure: %+v", it)
@@ -318,7 +358,7 @@ func TestSendOutcomes(t *testing.T) {
 			}
 		}
 		sends := map[string]int{}
-		for _, m := range append(plain.calls(), idem.calls()...) {
+		for _, m := range append(append(plain.calls(), idem.calls()...), flood.calls()...) {
 			sends[m.IdemKey]++
 		}
 		if sends["p"] != 1 || sends["u"] != 1 || sends["t"] != MaxAttempts {
@@ -412,7 +452,7 @@ func TestWebchatCrashDeliversExactlyOnce(t *testing.T) {
 		log := event.NewLog(db, bus)
 		web := webchat.New(log)
 		f := setup(t, db, web)
-		const groups, perGroup = 3, 8 // within the web channel's per-group burst
+		const groups, perGroup = 3, 8
 		var items []Item
 		for g := 1; g <= groups; g++ {
 			for i := range perGroup {
@@ -443,6 +483,7 @@ func TestWebchatCrashDeliversExactlyOnce(t *testing.T) {
 		if n := f.runOnce(t); n != len(items) {
 			t.Fatalf("claimed %d after recovery, want %d", n, len(items))
 		}
+		f.drain(t) // one message a second to each group
 		if c := f.counts(t); c[Sent] != len(items) {
 			t.Fatalf("counts = %v, want all %d sent", c, len(items))
 		}
@@ -450,7 +491,7 @@ func TestWebchatCrashDeliversExactlyOnce(t *testing.T) {
 		db.W.Exec(`UPDATE outbox SET state = 'sending' WHERE tenant_id = $1`, f.a)
 		f.o.Recover(ctx)
 		f.clock.Add(time.Minute)
-		f.runOnce(t)
+		f.drain(t)
 
 		seen := map[string]int{}
 		eventID := map[string]string{}
@@ -492,16 +533,81 @@ func TestWebchatCrashDeliversExactlyOnce(t *testing.T) {
 	})
 }
 
-// Pacing counts, not clocks: with time standing still, a pass sends no more
-// than each limit's burst and hands the rest back unattempted.
+// The windows the outbox derives from a channel's declared limits.
+func TestLimits(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		name       string
+		limits     channel.Limits
+		it         Item
+		chLim, lim limit
+	}{
+		{"telegram group", channel.Limits{PerSecond: 30, PerGroupPerMinute: 20, PerMemberPerSecond: 1}, Item{TenantID: 1, GroupID: 5},
+			limit{30, time.Second}, limit{1, 3 * time.Second}},
+		{"telegram member", channel.Limits{PerSecond: 30, PerGroupPerMinute: 20, PerMemberPerSecond: 1}, Item{TenantID: 1, MemberID: 5},
+			limit{30, time.Second}, limit{1, time.Second}},
+		{"web group", channel.Limits{PerGroupPerMinute: 60}, Item{TenantID: 1, GroupID: 5}, limit{}, limit{1, time.Second}},
+		{"LINE push", channel.Limits{PerSecond: 2000}, Item{TenantID: 1, GroupID: 5}, limit{2000, time.Second}, limit{}},
+		{"slow", channel.Limits{PerSecond: 0.5, PerGroupPerMinute: 0.5}, Item{TenantID: 1, GroupID: 5}, limit{1, 2 * time.Second}, limit{1, 2 * time.Minute}},
+		{"fraction", channel.Limits{PerSecond: 2.5, PerMemberPerSecond: 1.5}, Item{TenantID: 1, MemberID: 5}, limit{2, time.Second}, limit{1, time.Second}},
+	} {
+		ch := &fakeChannel{name: "x", limits: c.limits}
+		chKey, chLim, toKey, lim := limits(ch, c.it)
+		if chKey != "x" || chLim != c.chLim || lim != c.lim {
+			t.Errorf("%s: %s %v, %s %v; want %v, %v", c.name, chKey, chLim, toKey, lim, c.chLim, c.lim)
+		}
+	}
+}
+
+// A window counts each send from its answer: n sends, then none until w
+// after the oldest of the last n was answered.
+func TestPaceWindow(t *testing.T) {
+	t.Parallel()
+	t0 := time.Date(2026, 11, 23, 20, 0, 0, 0, time.UTC)
+	at := func(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
+	p := &pace{limit: limit{n: 3, w: time.Second}}
+	for _, ms := range []int{0, 100, 200} {
+		if w := p.wait(at(ms)); w != 0 {
+			t.Fatalf("wait before send %d: %v", ms, w)
+		}
+		p.sent(at(ms))
+	}
+	for _, c := range []struct {
+		ms   int
+		want time.Duration
+	}{{200, 800 * time.Millisecond}, {990, 10 * time.Millisecond}, {1000, 0}, {2000, 0}} {
+		if w := p.wait(at(c.ms)); w != c.want {
+			t.Errorf("wait at %d ms = %v, want %v", c.ms, w, c.want)
+		}
+	}
+	p.sent(at(1000)) // the oldest now answered at 100
+	if w := p.wait(at(1000)); w != 100*time.Millisecond {
+		t.Errorf("after a fourth send: wait %v, want 100ms", w)
+	}
+	if p.idle(at(1999)) || !p.idle(at(2000)) {
+		t.Errorf("idle once the newest send is a window old")
+	}
+	spread := &pace{limit: limit{n: 1, w: 3 * time.Second}}
+	spread.sent(at(0))
+	if w := spread.wait(at(2000)); w != time.Second {
+		t.Errorf("spread: wait %v, want 1s", w)
+	}
+}
+
+// Pacing, on a clock that moves only when the worker sleeps or a send
+// takes time: every limit holds measured from each answer to the next
+// send's start (the most a platform could see), no row spends an attempt
+// waiting, and no time is lost beyond the limits.
 func TestPacing(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		t.Parallel()
-		perGroup := &fakeChannel{name: "pergroup", limits: channel.Limits{PerGroupPerMinute: 60}} // burst 10 a group
-		global := &fakeChannel{name: "global", limits: channel.Limits{PerSecond: 5}}              // burst 5
-		dm := &fakeChannel{name: "dm", limits: channel.Limits{PerMemberPerSecond: 1}}             // burst 1 a member
+		perGroup := &fakeChannel{name: "pergroup", limits: channel.Limits{PerGroupPerMinute: 60}} // one a second a group
+		global := &fakeChannel{name: "global", limits: channel.Limits{PerSecond: 5}, latency: 3 * time.Millisecond}
+		dm := &fakeChannel{name: "dm", limits: channel.Limits{PerMemberPerSecond: 1}}
 		f := setup(t, db, perGroup, global, dm)
+		perGroup.clock, global.clock, dm.clock = f.clock, f.clock, f.clock
+		t0 := f.clock.Now()
 		for i := range 25 {
 			f.enqueue(t, Item{Channel: "pergroup", IdemKey: fmt.Sprint("g1-", i), GroupID: 1, Body: "x"})
 		}
@@ -526,39 +632,178 @@ func TestPacing(t *testing.T) {
 		if n := f.runOnce(t); n != 45 {
 			t.Fatalf("claimed %d, want all 45", n)
 		}
-		if got := perKey(perGroup); got[1] != 10 || got[2] != 4 {
-			t.Errorf("per-group limit: sent %v, want 10 to group 1 (the burst) and all 4 to group 2", got)
+		if got := perKey(perGroup); got[1] != 1 || got[2] != 1 {
+			t.Errorf("per-group limit: sent %v, want one to each group", got)
 		}
 		if got := len(global.calls()); got != 5 {
-			t.Errorf("per-second limit: sent %d, want the burst of 5", got)
+			t.Errorf("per-second limit: sent %d, want a second's worth, 5", got)
 		}
 		if got := perKey(dm); got[700] != 1 || got[800] != 1 {
 			t.Errorf("per-member limit: sent %v, want 1 to each member", got)
 		}
 		c := f.counts(t)
-		if c[Sent] != 21 || c[Pending] != 24 {
-			t.Fatalf("counts = %v, want 21 sent and 24 back to pending", c)
+		if c[Sent] != 9 || c[Pending] != 36 {
+			t.Fatalf("counts = %v, want 9 sent and 36 back to pending", c)
 		}
 		var attempted int
-		db.R.QueryRow(`SELECT COUNT(*) FROM outbox WHERE state = 'pending' AND (attempts <> 0 OR next_attempt_at <= $1)`,
-			store.Millis(f.clock.Now())).Scan(&attempted)
+		db.R.QueryRow(`SELECT COUNT(*) FROM outbox WHERE state = 'pending' AND attempts <> 0`).Scan(&attempted)
 		if attempted != 0 {
-			t.Fatalf("%d held-back rows spent an attempt or are due again at once", attempted)
+			t.Fatalf("%d held-back rows spent an attempt", attempted)
 		}
 		if n := f.runOnce(t); n != 0 {
-			t.Fatalf("claimed %d with the clock standing still", n)
+			t.Fatalf("claimed %d with the clock standing still (a held channel's rows, or rows not due)", n)
 		}
-		// A minute later every bucket is full again; still no pass exceeds a burst.
-		f.clock.Add(time.Minute)
-		f.runOnce(t)
-		if got := perKey(perGroup); got[1] != 20 {
-			t.Errorf("after a minute: %d sent to group 1, want 20", got[1])
+
+		f.drain(t)
+		if c := f.counts(t); c[Sent] != 45 {
+			t.Fatalf("counts = %v after draining", c)
 		}
-		if got := len(global.calls()); got != 10 {
-			t.Errorf("after a minute: %d sent on the global channel, want 10", got)
+		// One a second per group and per member, from each answer to the
+		// next send, in the order queued; group 1's 25 take 24 s.
+		for _, ch := range []*fakeChannel{perGroup, dm} {
+			last := map[int64]int{}
+			for i, m := range ch.calls() {
+				k := m.GroupID + 100*m.MemberID
+				if j, ok := last[k]; ok {
+					if gap := ch.start[i].Sub(ch.end[j]); gap < time.Second {
+						t.Errorf("%s: %s %v after the previous send to it", ch.name, m.IdemKey, gap)
+					}
+					if prev := ch.calls()[j]; prev.OutboxID > m.OutboxID {
+						t.Errorf("%s: %s sent after %s", ch.name, m.IdemKey, prev.IdemKey)
+					}
+				}
+				last[k] = i
+			}
 		}
-		if got := perKey(dm); got[700] != 2 {
-			t.Errorf("after a minute: %d DMs to member 7, want 2", got[700])
+		if end := perGroup.end[len(perGroup.end)-1].Sub(t0); end < 24*time.Second || end > 24*time.Second+100*time.Millisecond {
+			t.Errorf("group 1's 25 messages took %v, want just over 24 s", end)
+		}
+		// The per-second channel: 5 sends, then none until a second after
+		// the first of them was answered; 12 sends in three bursts.
+		for i := 5; i < len(global.start); i++ {
+			if gap := global.start[i].Sub(global.end[i-5]); gap < time.Second {
+				t.Errorf("global send %d started %v after send %d was answered, want ≥ 1s", i, gap, i-5)
+			}
+		}
+		if last := global.end[len(global.end)-1].Sub(t0); last > 2*time.Second+100*time.Millisecond {
+			t.Errorf("global: the 12 sends took %v, want just over 2 s", last)
+		}
+	})
+}
+
+// A platform's retry-after holds the whole channel: nothing more goes out
+// on it until the wait is over (the platform does not say whether the
+// channel's limit or the chat's was hit), the refused row keeps its place
+// and its attempt, and other channels carry on.
+func TestRetryAfterHoldsTheChannel(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		t.Parallel()
+		flood := &fakeChannel{name: "flood", reply: func(n int, _ channel.Message) error {
+			if n == 2 {
+				return &channel.RetryAfter{Wait: 2 * time.Second}
+			}
+			return nil
+		}}
+		other := &fakeChannel{name: "other"}
+		f := setup(t, db, flood, other)
+		flood.clock, other.clock = f.clock, f.clock
+		t0 := f.clock.Now()
+		for i, g := range []int64{1, 1, 2, 3} {
+			f.enqueue(t, Item{Channel: "flood", IdemKey: fmt.Sprint("f", i), GroupID: g, Body: "x"})
+		}
+		f.enqueue(t, Item{Channel: "other", IdemKey: "o", GroupID: 1, Body: "x"})
+		if n := f.runOnce(t); n != 5 {
+			t.Fatalf("claimed %d, want 5", n)
+		}
+		if got := len(flood.calls()); got != 2 {
+			t.Fatalf("%d sends on the refusing channel, want 2 (the second refused, then none)", got)
+		}
+		if got := len(other.calls()); got != 1 {
+			t.Fatalf("the other channel sent %d, want 1", got)
+		}
+		var notDue, attempted int
+		db.R.QueryRow(`SELECT COUNT(*) FROM outbox WHERE state = 'pending' AND next_attempt_at <> $1`, store.Millis(t0)).Scan(&notDue)
+		db.R.QueryRow(`SELECT COUNT(*) FROM outbox WHERE state = 'pending' AND attempts <> 0`).Scan(&attempted)
+		if c := f.counts(t); c[Sent] != 2 || c[Pending] != 3 || notDue != 0 || attempted != 0 {
+			t.Fatalf("counts %v; %d pending rows moved in the queue, %d spent an attempt", c, notDue, attempted)
+		}
+		if next := f.o.nextDue(context.Background()); !next.Equal(t0.Add(2 * time.Second)) {
+			t.Fatalf("next due %v, want the end of the wait", next.Sub(t0))
+		}
+		f.clock.Add(2*time.Second - time.Millisecond)
+		if n := f.runOnce(t); n != 0 {
+			t.Fatalf("claimed %d before the wait was over", n)
+		}
+		f.clock.Add(time.Millisecond)
+		f.drain(t)
+		var keys []string
+		for _, m := range flood.calls() {
+			keys = append(keys, m.IdemKey)
+		}
+		if fmt.Sprint(keys) != "[f0 f1 f1 f2 f3]" {
+			t.Fatalf("sends %v, want the refused f1 again first, then the rest in order", keys)
+		}
+		if gap := flood.start[2].Sub(flood.end[1]); gap < 2*time.Second {
+			t.Fatalf("sent again %v after the retry-after of 2s", gap)
+		}
+		if c := f.counts(t); c[Sent] != 5 {
+			t.Fatalf("counts = %v", c)
+		}
+	})
+}
+
+// Rows to one group go out in the order queued even when some were paced
+// to a later time and younger ones have been due all along.
+func TestPacedRowsKeepTheirOrder(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		t.Parallel()
+		ch := &fakeChannel{name: "pergroup", limits: channel.Limits{PerGroupPerMinute: 60}}
+		f := setup(t, db, ch)
+		f.o.Batch = 1
+		for i := range 4 {
+			f.enqueue(t, Item{Channel: "pergroup", IdemKey: fmt.Sprint("k", i), GroupID: 1, Body: "x"})
+		}
+		f.runOnce(t) // k0 sent
+		f.runOnce(t) // k1 paced to a second later; k2 and k3 still due now
+		f.clock.Add(2 * time.Second)
+		f.drain(t)
+		var keys []string
+		for _, m := range ch.calls() {
+			keys = append(keys, m.IdemKey)
+		}
+		if fmt.Sprint(keys) != "[k0 k1 k2 k3]" {
+			t.Fatalf("sent %v, want the queue's order", keys)
+		}
+	})
+}
+
+// Run wakes when paced rows come due and when a held channel may send
+// again, not at the next poll (an hour here).
+func TestRunWakesForPacedRows(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		t.Parallel()
+		ch := &fakeChannel{name: "slow", limits: channel.Limits{PerSecond: 4, PerGroupPerMinute: 600}} // a group every 100 ms
+		f := setup(t, db, ch)
+		f.o.nowFn, f.o.sleep, f.o.Poll, f.o.Nap = time.Now, sleep, time.Hour, 0
+		for i := range 6 {
+			f.enqueue(t, Item{Channel: "slow", IdemKey: fmt.Sprint("k", i), GroupID: int64(1 + i%2), Body: "x"})
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() {
+			f.o.Run(ctx)
+			close(done)
+		}()
+		defer func() { cancel(); <-done }()
+		deadline := time.Now().Add(20 * time.Second)
+		for len(ch.calls()) < 6 {
+			if time.Now().After(deadline) {
+				t.Fatalf("%d of 6 sent: the worker waited for the poll", len(ch.calls()))
+			}
+			time.Sleep(10 * time.Millisecond)
 		}
 	})
 }

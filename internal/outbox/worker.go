@@ -1,13 +1,14 @@
 package outbox
 
 import (
+	"cmp"
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
-
-	"golang.org/x/time/rate"
 
 	"github.com/liveloop/liveloop/internal/channel"
 	"github.com/liveloop/liveloop/internal/store"
@@ -38,13 +39,69 @@ func (o *Outbox) Run(ctx context.Context) error {
 		if n == o.Batch {
 			continue // more may be due
 		}
+		// Sleep until the next row is due or a held channel may send
+		// again, if that comes before the next poll: paced rows are due
+		// within milliseconds to seconds.
+		due := o.dueTimer(ctx)
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-ticker.C:
 		case <-o.wake:
+		case <-due.C:
+		}
+		due.Stop()
+	}
+}
+
+// dueTimer fires when the next row is due, or a held channel may send
+// again, if that comes before the next poll; otherwise never.
+func (o *Outbox) dueTimer(ctx context.Context) *time.Timer {
+	t := time.NewTimer(time.Hour)
+	t.Stop()
+	if next := o.nextDue(ctx); !next.IsZero() {
+		if d := next.Sub(o.nowFn()); d < o.Poll {
+			t.Reset(max(time.Millisecond, d))
 		}
 	}
+	return t
+}
+
+// nextDue is when a pending row not yet due becomes due, or a held
+// channel may send again, whichever is sooner; zero when nothing waits.
+func (o *Outbox) nextDue(ctx context.Context) time.Time {
+	now := o.nowFn()
+	held, soonest := o.holds(now)
+	args := []any{store.Millis(now)}
+	var ms sql.NullInt64
+	err := o.db.R.QueryRowContext(ctx, `SELECT MIN(next_attempt_at) FROM outbox WHERE state = 'pending' AND next_attempt_at > $1`+
+		notIn("channel", held, &args), args...).Scan(&ms)
+	if err != nil && ctx.Err() == nil {
+		o.log.Error("outbox: next due row", "err", err)
+	}
+	if t := store.Time(ms.Int64); ms.Valid && (soonest.IsZero() || t.Before(soonest)) {
+		soonest = t
+	}
+	return soonest
+}
+
+// notIn is " AND col NOT IN ($n, …)" over values, appended to args; empty
+// for no values.
+func notIn(col string, values []string, args *[]any) string {
+	if len(values) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString(" AND " + col + " NOT IN (")
+	for i, v := range values {
+		*args = append(*args, v)
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "$%d", len(*args))
+	}
+	b.WriteString(")")
+	return b.String()
 }
 
 // outboxLockKey is the PostgreSQL advisory lock that makes one node of
@@ -91,17 +148,29 @@ func (o *Outbox) Recover(ctx context.Context) error {
 	return nil
 }
 
-// claim moves up to Batch due rows to "sending" and returns them. The
-// claim is one statement, so two workers (two nodes on PostgreSQL) never
-// claim the same row.
+// claim moves up to Batch due rows to "sending" and returns them, oldest
+// first; rows of held channels stay. The claim is one statement, so two
+// workers (two nodes on PostgreSQL) never claim the same row.
+//
+// Rows are taken in the order they were queued (id), not by when they
+// became due: a row paced to a later time must not be overtaken by a
+// younger row to the same group that has been due all along. "id + 0"
+// keeps the planners on the due index (then a sort of the due rows):
+// ordered by the bare id, PostgreSQL walks the primary key through every
+// sent row first (41 ms instead of 1.8 ms with 500,000 sent rows and
+// 10,000 due, measured).
 func (o *Outbox) claim(ctx context.Context) ([]Item, error) {
 	lock := ""
 	if o.db.Dialect == store.Postgres {
 		lock = " FOR UPDATE SKIP LOCKED"
 	}
+	now := o.nowFn()
+	held, _ := o.holds(now)
+	args := []any{store.Millis(now), o.Batch}
 	rows, err := o.db.W.QueryContext(ctx, `UPDATE outbox SET state = 'sending', attempts = attempts + 1
-		WHERE id IN (SELECT id FROM outbox WHERE state = 'pending' AND next_attempt_at <= $1 ORDER BY next_attempt_at, id LIMIT $2`+lock+`)
-		RETURNING `+itemCols, store.Millis(o.nowFn()), o.Batch)
+		WHERE id IN (SELECT id FROM outbox WHERE state = 'pending' AND next_attempt_at <= $1`+notIn("channel", held, &args)+`
+		ORDER BY id + 0 LIMIT $2`+lock+`)
+		RETURNING `+itemCols, args...)
 	if err != nil {
 		return nil, fmt.Errorf("outbox: claim: %w", err)
 	}
@@ -110,98 +179,92 @@ func (o *Outbox) claim(ctx context.Context) ([]Item, error) {
 		return nil, err
 	}
 	// RETURNING gives no order guarantee; send in queue order.
-	sortItems(items)
+	slices.SortFunc(items, func(a, b Item) int { return cmp.Compare(a.ID, b.ID) })
 	return items, nil
-}
-
-func sortItems(items []Item) {
-	for i := 1; i < len(items); i++ {
-		for j := i; j > 0 && less(items[j], items[j-1]); j-- {
-			items[j], items[j-1] = items[j-1], items[j]
-		}
-	}
-}
-
-func less(a, b Item) bool {
-	if !a.NextAttemptAt.Equal(b.NextAttemptAt) {
-		return a.NextAttemptAt.Before(b.NextAttemptAt)
-	}
-	return a.ID < b.ID
 }
 
 // RunOnce claims and sends one batch; it returns how many rows it claimed.
 func (o *Outbox) RunOnce(ctx context.Context) (int, error) {
+	o.prune(o.nowFn())
 	items, err := o.claim(ctx)
 	if err != nil {
 		return 0, err
 	}
+	nap := o.Nap
 	for i, it := range items {
 		if ctx.Err() != nil {
 			// Hand the unsent rest back; nothing of them was attempted.
-			return len(items), o.release(context.WithoutCancel(ctx), items[i:])
+			return len(items), o.release(ctx, items[i:])
 		}
-		o.send(ctx, it)
+		o.send(ctx, it, &nap)
 	}
 	return len(items), nil
 }
 
 func (o *Outbox) release(ctx context.Context, items []Item) error {
 	for _, it := range items {
-		if _, err := o.db.W.ExecContext(ctx, `UPDATE outbox SET state = 'pending', attempts = attempts - 1 WHERE id = $1 AND state = 'sending'`, it.ID); err != nil {
+		if err := o.putBack(ctx, it, it.LastError); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (o *Outbox) limiter(key string, perSecond float64, burst int) *rate.Limiter {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	l, ok := o.paces[key]
-	if !ok {
-		l = rate.NewLimiter(rate.Limit(perSecond), burst)
-		o.paces[key] = l
+// putBack returns a claimed row to the queue unattempted, where it was:
+// pending, its attempt given back, due as before. It runs even when ctx
+// is cancelled.
+func (o *Outbox) putBack(ctx context.Context, it Item, lastErr string) error {
+	_, err := o.db.W.ExecContext(context.WithoutCancel(ctx), `UPDATE outbox SET state = 'pending', attempts = attempts - 1, last_error = $2
+		WHERE id = $1 AND state = 'sending'`, it.ID, strings.ToValidUTF8(lastErr, "?"))
+	if err != nil {
+		return fmt.Errorf("outbox: put back %d: %w", it.ID, err)
 	}
-	return l
+	return nil
 }
 
-// pace reserves a send slot under the channel's limits; it returns how
-// long to wait when no slot is free now (and reserves nothing then).
-func (o *Outbox) pace(ch channel.Channel, it Item) time.Duration {
-	lim := ch.Limits()
-	now := o.nowFn()
-	var reservations []*rate.Reservation
-	var wait time.Duration
-	try := func(key string, perSecond float64, burst int) {
-		if perSecond <= 0 || wait > 0 {
-			return
+// paced waits for its send slot when the wait fits in what is left of
+// the pass's nap, and reports whether it may be sent now. Otherwise the
+// row goes back to the queue: where it was, with its channel held, when
+// the channel's limit (or a pause) is what it waits for; due when its
+// slot comes, when its recipient's limit is.
+func (o *Outbox) paced(ctx context.Context, ch channel.Channel, it Item, nap *time.Duration) bool {
+	for {
+		now := o.nowFn()
+		chWait, toWait := o.waits(ch, it, now)
+		wait := max(chWait, toWait)
+		var err error
+		switch {
+		case wait == 0:
+			return true
+		case wait <= *nap:
+			*nap -= wait
+			if o.sleep(ctx, wait) == nil {
+				continue
+			}
+			err = o.putBack(ctx, it, it.LastError)
+		case chWait >= toWait:
+			o.hold(ch.Name(), now.Add(chWait))
+			err = o.putBack(ctx, it, it.LastError)
+		default:
+			// Not attempted: no attempt spent. The extra millisecond makes
+			// the row due after the slot, not just before it (times are
+			// stored in milliseconds).
+			o.finish(ctx, Item{ID: it.ID, Attempts: it.Attempts - 1}, Pending, "", "", toWait+time.Millisecond)
 		}
-		r := o.limiter(key, perSecond, burst).ReserveN(now, 1)
-		if d := r.DelayFrom(now); d > 0 {
-			r.CancelAt(now)
-			wait = d
-			return
+		if err != nil {
+			o.log.Error("outbox: pacing", "err", err)
 		}
-		reservations = append(reservations, r)
+		return false
 	}
-	try(ch.Name(), lim.PerSecond, max(1, int(lim.PerSecond)))
-	if it.GroupID != 0 {
-		try(fmt.Sprintf("%s/%d/g%d", ch.Name(), it.TenantID, it.GroupID), lim.PerGroupPerMinute/60, max(1, int(lim.PerGroupPerMinute/6)))
-	} else {
-		try(fmt.Sprintf("%s/%d/m%d", ch.Name(), it.TenantID, it.MemberID), lim.PerMemberPerSecond, 1)
-	}
-	if wait > 0 {
-		for _, r := range reservations {
-			r.CancelAt(now)
-		}
-	}
-	return wait
 }
 
-func (o *Outbox) send(ctx context.Context, it Item) {
+func (o *Outbox) send(ctx context.Context, it Item, nap *time.Duration) {
 	ch, ok := o.channels.Get(it.Channel)
 	if !ok {
 		o.finish(ctx, it, Failed, "channel not configured: "+it.Channel, "", 0)
+		return
+	}
+	if !o.paced(ctx, ch, it, nap) {
 		return
 	}
 	var to string
@@ -214,16 +277,15 @@ func (o *Outbox) send(ctx context.Context, it Item) {
 			return
 		}
 	}
-	if wait := o.pace(ch, it); wait > 0 {
-		// Not attempted: back to the queue without spending an attempt.
-		o.finish(ctx, Item{ID: it.ID, Attempts: it.Attempts - 1}, Pending, "", "", wait)
-		return
-	}
 	res, err := ch.Send(ctx, channel.Message{
 		OutboxID: it.ID, TenantID: it.TenantID, IdemKey: it.IdemKey, GroupID: it.GroupID, MemberID: it.MemberID,
 		StaffID: it.StaffID, SenderName: it.SenderName, PersonaID: it.PersonaID, AvatarURL: it.SenderAvatar, Text: it.Body,
 		Buttons: it.Buttons, To: to, ReplyToken: it.ReplyToken, Card: it.Card,
 	})
+	// Counted whatever the answer: the request may have reached the
+	// platform, and no later than the answer came.
+	answered := o.nowFn()
+	o.sent(ch, it, answered)
 	if errors.Is(err, channel.ErrUnreachable) && o.OnUnreachable != nil {
 		o.OnUnreachable(context.WithoutCancel(ctx), it, err)
 	}
@@ -235,7 +297,12 @@ func (o *Outbox) send(ctx context.Context, it Item) {
 			o.OnSent(it)
 		}
 	case errors.As(err, &ra):
-		o.finish(ctx, Item{ID: it.ID, Attempts: it.Attempts - 1}, Pending, err.Error(), "", ra.Wait)
+		// Nothing of the channel goes out before the wait is over; the row
+		// keeps its place in the queue, its attempt given back.
+		o.hold(ch.Name(), answered.Add(ra.Wait))
+		if err := o.putBack(ctx, it, err.Error()); err != nil {
+			o.log.Error("outbox: record outcome", "id", it.ID, "err", err)
+		}
 	case errors.Is(err, channel.ErrPermanent), errors.Is(err, channel.ErrUnreachable):
 		o.finish(ctx, it, Failed, err.Error(), "", 0)
 	case errors.Is(err, channel.ErrUncertain) && !ch.Capabilities().IdempotentSend:

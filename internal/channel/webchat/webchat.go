@@ -37,10 +37,11 @@ func (*Channel) Capabilities() channel.Capabilities {
 }
 
 // Limits: the web community has no platform limit; liveloop still paces a
-// group so that a runaway playbook cannot flood members (one message a
-// second per group on average).
+// group so that a runaway playbook cannot flood members — ten messages a
+// second at most, evenly spaced (the outbox spreads a per-group limit), so
+// the bot's replies in a conversation are not held back.
 func (*Channel) Limits() channel.Limits {
-	return channel.Limits{PerGroupPerMinute: 60}
+	return channel.Limits{PerGroupPerMinute: 600}
 }
 
 // Send delivers m to its group by appending it to the event log.

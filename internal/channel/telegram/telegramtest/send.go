@@ -9,15 +9,40 @@ import (
 	"unicode/utf16"
 )
 
-// The documented broadcast limits
-// (https://core.telegram.org/bots/faq#my-bot-is-hitting-limits-how-do-i-avoid-this).
 const (
-	perSecondOverall = 30
-	perMinuteGroup   = 20
-	perSecondPrivate = 1
-	maxText          = 4096 // UTF-16 code units
-	maxCallbackData  = 64   // bytes
+	maxText         = 4096 // UTF-16 code units
+	maxCallbackData = 64   // bytes
 )
+
+// Limits are the send limits the fake enforces, each as at most so many
+// accepted sends in any window of the given length (a sliding window,
+// measured when requests arrive).
+type Limits struct {
+	Overall       int // sends of the bot, to any chat
+	OverallWindow time.Duration
+	Group         int // sends to one group or supergroup
+	GroupWindow   time.Duration
+	Private       int // sends to one private chat
+	PrivateWindow time.Duration
+}
+
+// DocumentedLimits are Telegram's documented broadcast limits
+// (https://core.telegram.org/bots/faq#my-bot-is-hitting-limits-how-do-i-avoid-this):
+// 30 messages a second overall, 20 a minute in a group, one a second in a
+// private chat. New servers enforce these.
+func DocumentedLimits() Limits {
+	return Limits{Overall: 30, OverallWindow: time.Second, Group: 20, GroupWindow: time.Minute, Private: 1, PrivateWindow: time.Second}
+}
+
+// SetLimits replaces the limits. A test that cannot wait a minute keeps a
+// limit's rate and counts it over a shorter window (a group's 20 a minute
+// as 2 in 6 s): a client that spreads its sends passes both, one that
+// spends a minute's allowance in a burst does not.
+func (s *Server) SetLimits(l Limits) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.limits = l
+}
 
 func (s *Server) sendMessage(w http.ResponseWriter, r *http.Request, p map[string]string) {
 	chat, ok := chatID(w, p)
@@ -65,6 +90,11 @@ func (s *Server) sendMessage(w http.ResponseWriter, r *http.Request, p map[strin
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.Now()
+	if wait := s.throttled(now); wait > 0 {
+		fail(w, http.StatusTooManyRequests, "Too Many Requests: retry after "+itoa(wait),
+			map[string]any{"retry_after": wait})
+		return
+	}
 	if wait := s.admit(chat, now); wait > 0 {
 		s.violations++
 		fail(w, http.StatusTooManyRequests, "Too Many Requests: retry after "+itoa(wait),
@@ -88,22 +118,47 @@ func (s *Server) sendMessage(w http.ResponseWriter, r *http.Request, p map[strin
 	})
 }
 
+// throttled applies Throttle to a send at now: 0, or the seconds to wait.
+// A send before the end of the last retry_after given is a violation.
+func (s *Server) throttled(now time.Time) int {
+	early := now.Before(s.retryAt)
+	if !now.Before(s.throttle) && !early {
+		return 0
+	}
+	wait := secondsUntil(later(s.throttle, s.retryAt), now)
+	if early {
+		s.violations++
+	} else {
+		s.refused++
+	}
+	s.retryAt = later(s.retryAt, now.Add(time.Duration(wait)*time.Second))
+	return wait
+}
+
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
 // admit applies the limits to a send to chat at now: 0 and the send is
 // counted, or the seconds to wait. The windows slide; Telegram's exact
 // algorithm is not published, this keeps to the documented numbers.
 func (s *Server) admit(chat int64, now time.Time) int {
-	s.overall = within(s.overall, now, time.Second)
-	window, limit := time.Minute, perMinuteGroup
+	l := s.limits
+	s.overall = within(s.overall, now, l.OverallWindow)
+	window, limit := l.GroupWindow, l.Group
 	if chat > 0 {
-		window, limit = time.Second, perSecondPrivate
+		window, limit = l.PrivateWindow, l.Private
 	}
 	s.perChat[chat] = within(s.perChat[chat], now, window)
 	wait := 0
 	if h := s.perChat[chat]; len(h) >= limit {
 		wait = secondsUntil(h[len(h)-limit].Add(window), now)
 	}
-	if len(s.overall) >= perSecondOverall {
-		wait = max(wait, secondsUntil(s.overall[len(s.overall)-perSecondOverall].Add(time.Second), now))
+	if len(s.overall) >= l.Overall {
+		wait = max(wait, secondsUntil(s.overall[len(s.overall)-l.Overall].Add(l.OverallWindow), now))
 	}
 	if wait > 0 {
 		return wait

@@ -3,11 +3,14 @@
 // It serves /bot<token>/<method> for the methods liveloop's adapter uses,
 // records what was sent, and enforces what the real server enforces and a
 // friendly fake would not: the broadcast limits (answering 429 with
-// retry_after), plain-text vs parse_mode rules, callback_data length, the
+// retry_after, and counting sends that ignore a retry_after it gave),
+// plain-text vs parse_mode rules, callback_data length, the
 // 4096-unit text limit, muting only in supergroups, getUpdates refused
 // while a webhook is set, and chat_member updates only when asked for.
 //
-// The rate limits use Server.Now, so tests move time instead of sleeping.
+// The rate limits use Server.Now, so tests move time instead of sleeping;
+// SetLimits counts them over shorter windows (the same rates) for tests
+// that run against the real clock.
 package telegramtest
 
 import (
@@ -41,9 +44,13 @@ type Server struct {
 	nextMsgID  int64
 	sent       []SentMessage
 	calls      []Call
+	limits     Limits
 	violations int
 	perChat    map[int64][]time.Time // accepted sends per chat, newest last
 	overall    []time.Time           // accepted sends of the bot
+	throttle   time.Time             // Throttle: every send is refused until then
+	retryAt    time.Time             // the latest retry_after the throttle gave ends then
+	refused    int                   // sends the throttle refused in time
 	kicked     map[int64]bool
 	migrated   map[int64]int64
 	hung       map[int64]bool
@@ -71,10 +78,14 @@ type Button struct {
 }
 
 // Call is one API call that reached a method: its parameters as strings
-// (JSON values other than strings keep their JSON text).
+// (JSON values other than strings keep their JSON text), when it arrived
+// (Server.Now), and the answer's status and retry_after (429).
 type Call struct {
-	Method string
-	Params map[string]string
+	Method     string
+	Params     map[string]string
+	At         time.Time
+	Status     int
+	RetryAfter int
 }
 
 // Webhook is the webhook setting.
@@ -100,7 +111,7 @@ func New(t testing.TB, token string) *Server {
 	}
 	s := &Server{
 		Now: time.Now, t: t, token: token, botID: id, done: make(chan struct{}),
-		nextMsgID: 1, perChat: map[int64][]time.Time{}, kicked: map[int64]bool{},
+		nextMsgID: 1, limits: DocumentedLimits(), perChat: map[int64][]time.Time{}, kicked: map[int64]bool{},
 		migrated: map[int64]int64{}, hung: map[int64]bool{},
 		wake: make(chan struct{}), polling: make(chan struct{}),
 	}
@@ -138,11 +149,32 @@ func (s *Server) Calls(method string) []Call {
 	return out
 }
 
-// Violations counts sends refused with 429 for breaking a rate limit.
+// Violations counts sends refused with 429 for breaking a rate limit, and
+// sends that arrived before a retry_after the throttle gave had passed.
 func (s *Server) Violations() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.violations
+}
+
+// Throttled counts sends refused by Throttle that were not violations:
+// the first a client sends before it can know, and any after the
+// retry_after it was given (when the throttle lasts longer).
+func (s *Server) Throttled() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.refused
+}
+
+// Throttle makes the server refuse every sendMessage from now for d with
+// 429 and a retry_after in whole seconds, rounded up, as Telegram's flood
+// control does on its own. The wait applies to the whole bot: a send that
+// arrives before the retry_after of an earlier refusal has passed is a
+// violation.
+func (s *Server) Throttle(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.throttle = s.Now().Add(d)
 }
 
 // Webhook returns the current webhook setting.
@@ -191,8 +223,16 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.mu.Lock()
-	s.calls = append(s.calls, Call{Method: rest[i+1:], Params: p})
+	s.calls = append(s.calls, Call{Method: rest[i+1:], Params: p, At: s.Now()})
+	n := len(s.calls) - 1
 	s.mu.Unlock()
+	rec := &recorder{ResponseWriter: w, status: http.StatusOK}
+	defer func() {
+		s.mu.Lock()
+		s.calls[n].Status, s.calls[n].RetryAfter = rec.status, rec.retryAfter
+		s.mu.Unlock()
+	}()
+	w = rec
 	switch method {
 	case "sendmessage":
 		s.sendMessage(w, r, p)
@@ -275,6 +315,18 @@ func readParams(w http.ResponseWriter, r *http.Request) (map[string]string, erro
 	return p, nil
 }
 
+// recorder keeps a call's answer for Calls.
+type recorder struct {
+	http.ResponseWriter
+	status     int
+	retryAfter int
+}
+
+func (r *recorder) WriteHeader(code int) {
+	r.status = code
+	r.ResponseWriter.WriteHeader(code)
+}
+
 func ok200(w http.ResponseWriter, result any) {
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(map[string]any{"ok": true, "result": result})
@@ -284,6 +336,9 @@ func fail(w http.ResponseWriter, code int, description string, parameters map[st
 	body := map[string]any{"ok": false, "error_code": code, "description": description}
 	if parameters != nil {
 		body["parameters"] = parameters
+	}
+	if r, ok := w.(*recorder); ok {
+		r.retryAfter, _ = parameters["retry_after"].(int)
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(code)

@@ -125,3 +125,57 @@ func TestGetUpdatesOffsetAndAllowedUpdates(t *testing.T) {
 		t.Fatalf("after confirming: %v", ids(a))
 	}
 }
+
+// A limit counted over a shorter window keeps its rate: 2 in any 6 s.
+func TestSetLimits(t *testing.T) {
+	s := New(t, token)
+	now := time.Unix(1700000000, 0)
+	s.Now = func() time.Time { return now }
+	l := DocumentedLimits()
+	l.Group, l.GroupWindow = 2, 6*time.Second
+	s.SetLimits(l)
+	send := func() (int, answer) {
+		return post(t, s, token, "sendMessage", url.Values{"chat_id": {"-1001234567890"}, "text": {"x"}})
+	}
+	for _, step := range []struct {
+		after time.Duration
+		code  int
+		retry int
+	}{{0, 200, 0}, {3 * time.Second, 200, 0}, {time.Second, 429, 2}, {2 * time.Second, 200, 0}, {2 * time.Second, 429, 1}} {
+		now = now.Add(step.after)
+		if code, a := send(); code != step.code || a.Parameters.RetryAfter != step.retry {
+			t.Fatalf("after %v: %d %+v, want %d retry_after %d", step.after, code, a, step.code, step.retry)
+		}
+	}
+	if s.Violations() != 2 {
+		t.Fatalf("violations %d", s.Violations())
+	}
+}
+
+// Throttle refuses every send for a while with retry_after; a send before
+// the retry_after given has passed is a violation, one after it is not.
+func TestThrottle(t *testing.T) {
+	s := New(t, token)
+	now := time.Unix(1700000000, 0)
+	s.Now = func() time.Time { return now }
+	send := func(chat string) (int, answer) {
+		return post(t, s, token, "sendMessage", url.Values{"chat_id": {chat}, "text": {"x"}})
+	}
+	s.Throttle(1500 * time.Millisecond)
+	if code, a := send("-1001234567890"); code != 429 || a.Parameters.RetryAfter != 2 {
+		t.Fatalf("throttled: %d %+v", code, a)
+	}
+	now = now.Add(1900 * time.Millisecond) // the throttle is over, the retry_after is not
+	if code, _ := send("-1009999999999"); code != 429 || s.Violations() != 1 || s.Throttled() != 1 {
+		t.Fatalf("early send to another chat: %d, violations %d, throttled %d", code, s.Violations(), s.Throttled())
+	}
+	// That send was told retry_after 1 in turn.
+	now = now.Add(time.Second)
+	if code, _ := send("-1001234567890"); code != 200 {
+		t.Fatalf("after retry_after: %d", code)
+	}
+	calls := s.Calls("sendMessage")
+	if len(calls) != 3 || calls[0].Status != 429 || calls[0].RetryAfter != 2 || calls[1].RetryAfter != 1 || calls[2].Status != 200 || !calls[2].At.Equal(now) {
+		t.Fatalf("calls %+v", calls)
+	}
+}
