@@ -304,3 +304,32 @@ func TestTelegramPolling(t *testing.T) {
 		return br.count(t, `SELECT COUNT(*) FROM channel_accounts WHERE poll_offset = 502`) == 1
 	})
 }
+
+// A private message from the console to a member met on Telegram goes
+// through the brand's bot to the member's private chat (the identity names
+// the platform, the bot is the one of the member's group).
+func TestTelegramConsoleDM(t *testing.T) {
+	each(t, func(t *testing.T, dialect store.Dialect) {
+		br, d := newTelegram(t, dialect)
+		d.Join(t, "mei")
+		u := d.user("mei")
+		var memberID int64
+		eventually(t, "the member from Telegram", func() bool {
+			br.e.App.DB.R.QueryRow(`SELECT member_id FROM identities WHERE tenant_id = $1 AND external_id = $2`,
+				br.b.Tenant.ID, fmt.Sprint(u.ID)).Scan(&memberID)
+			return memberID != 0
+		})
+		r := br.op.PostForm(fmt.Sprintf("/console/members/%d/dm", memberID), url.Values{"client_id": {"console-dm-0001"}, "text": {"美美，你的心愿单到货了"}})
+		if r.Status != http.StatusSeeOther {
+			t.Fatalf("dm: %d %.300s", r.Status, r.Body)
+		}
+		eventually(t, "the DM in the member's private chat", func() bool {
+			for _, m := range d.fake.Sent() {
+				if m.ChatID == u.ID && strings.Contains(m.Text, "心愿单到货了") {
+					return true
+				}
+			}
+			return false
+		})
+	})
+}
