@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -56,7 +55,7 @@ const (
 	MaxTextRunes    = 2000
 	MaxTags         = 20
 	MaxTagRunes     = 30
-	MaxURLLength    = 2000
+	MaxURLLength    = textnorm.MaxLinkLength
 	MaxContentsList = 500
 )
 
@@ -111,7 +110,7 @@ func ValidateContent(c *Content) error {
 	problems = append(problems, variantProblems(c)...)
 	problems = append(problems, tagProblems(c)...)
 	for _, u := range []struct{ what, url string }{{"media URL", c.MediaURL}, {"link URL", c.LinkURL}} {
-		if msg := checkURL(u.url); msg != "" {
+		if msg := textnorm.LinkProblem(u.url); msg != "" {
 			bad("%s %s", u.what, msg)
 		}
 	}
@@ -184,22 +183,6 @@ func lastPart(err error) string {
 		return s[i+len("invalid: "):]
 	}
 	return s
-}
-
-// checkURL returns what is wrong with an optional link ("" when fine):
-// only absolute http(s) links, so a javascript: link never reaches a page.
-func checkURL(s string) string {
-	if s == "" {
-		return ""
-	}
-	if len(s) > MaxURLLength {
-		return fmt.Sprintf("is longer than %d characters", MaxURLLength)
-	}
-	u, err := url.Parse(s)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return "must be an http(s) link"
-	}
-	return ""
 }
 
 // CreateContent stores a new item of the tenant's library.

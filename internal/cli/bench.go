@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -54,14 +55,17 @@ func bench(e env, args []string) error {
 
 	// Viewers: anonymous sockets that record when each comment arrives.
 	// The generator shares the machine's two cores with the server, so a
-	// viewer is as cheap as it can be: gobwas/ws framing straight off a
-	// buffered socket, the timestamps found without decoding JSON, and
-	// the latencies counted in a shared histogram of milliseconds.
-	var (
-		hist     latencyHistogram
-		received atomic.Int64
-		dropped  atomic.Int64
-	)
+	// viewer is as cheap as it can be: on Linux one epoll loop per core
+	// reads every socket (no goroutine per viewer), gobwas/ws frames,
+	// the timestamps found without decoding JSON, the latencies counted in
+	// a shared histogram of milliseconds.
+	st := &viewerStats{}
+	hist, received, dropped := &st.hist, &st.received, &st.dropped
+	readers, err := newViewerReader(ctx, st)
+	if err != nil {
+		return err
+	}
+	defer readers.close()
 	wsURL := strings.Replace(*base, "http", "ws", 1) + *room + "/ws"
 	var conns []net.Conn
 	defer func() {
@@ -77,45 +81,14 @@ func bench(e env, args []string) error {
 			return fmt.Errorf("viewer %d: %w (held %d)", i, err, i)
 		}
 		conns = append(conns, c)
-		if br == nil {
-			br = bufio.NewReaderSize(c, 8<<10)
+		var early []byte
+		if br != nil && br.Buffered() > 0 {
+			early, _ = br.Peek(br.Buffered())
+			early = bytes.Clone(early)
 		}
-		go func() {
-			var buf []byte
-			for {
-				hdr, err := ws.ReadHeader(br)
-				if err == nil {
-					if int64(cap(buf)) < hdr.Length {
-						buf = make([]byte, hdr.Length)
-					}
-					buf = buf[:hdr.Length]
-					_, err = io.ReadFull(br, buf)
-				}
-				if err != nil || hdr.OpCode == ws.OpClose {
-					if ctx.Err() == nil {
-						dropped.Add(1)
-					}
-					return
-				}
-				now := time.Now()
-				for rest := buf; ; {
-					i := bytes.Index(rest, benchMark)
-					if i < 0 {
-						break
-					}
-					j := i + len(benchMark)
-					k := j
-					for k < len(rest) && rest[k] >= '0' && rest[k] <= '9' {
-						k++
-					}
-					if ns, err := strconv.ParseInt(string(rest[j:k]), 10, 64); err == nil {
-						received.Add(1)
-						hist.add(now.Sub(time.Unix(0, ns)))
-					}
-					rest = rest[k:]
-				}
-			}
-		}()
+		if err := readers.add(c, early); err != nil {
+			return fmt.Errorf("viewer %d: %w", i, err)
+		}
 	}
 	time.Sleep(2 * time.Second) // let the server settle before reading its memory
 	held, _ := serverRSS(*base)
@@ -196,6 +169,63 @@ loop:
 	return nil
 }
 
+// viewerStats is what the viewers saw.
+type viewerStats struct {
+	hist     latencyHistogram
+	received atomic.Int64
+	dropped  atomic.Int64
+}
+
+// frames reads the complete server frames at the head of b (unmasked, as
+// a server sends them), records the comments' latencies, and returns the
+// bytes of an incomplete frame left over; closed is true on a close frame.
+func (st *viewerStats) frames(b []byte, now time.Time) (rest []byte, closed bool) {
+	for len(b) >= 2 {
+		op, n, h := ws.OpCode(b[0]&0x0f), int(b[1]&0x7f), 2
+		switch n {
+		case 126:
+			if len(b) < 4 {
+				return b, false
+			}
+			n, h = int(binary.BigEndian.Uint16(b[2:])), 4
+		case 127:
+			if len(b) < 10 {
+				return b, false
+			}
+			n, h = int(binary.BigEndian.Uint64(b[2:])), 10
+		}
+		if len(b) < h+n {
+			return b, false
+		}
+		if op == ws.OpClose {
+			return nil, true
+		}
+		st.record(b[h:h+n], now)
+		b = b[h+n:]
+	}
+	return b, false
+}
+
+// record finds the send times in a message (a batch holds several).
+func (st *viewerStats) record(payload []byte, now time.Time) {
+	for rest := payload; ; {
+		i := bytes.Index(rest, benchMark)
+		if i < 0 {
+			return
+		}
+		j := i + len(benchMark)
+		k := j
+		for k < len(rest) && rest[k] >= '0' && rest[k] <= '9' {
+			k++
+		}
+		if ns, err := strconv.ParseInt(string(rest[j:k]), 10, 64); err == nil {
+			st.received.Add(1)
+			st.hist.add(now.Sub(time.Unix(0, ns)))
+		}
+		rest = rest[k:]
+	}
+}
+
 // latencyHistogram counts latencies by the millisecond, up to a minute.
 type latencyHistogram struct {
 	ms [60_001]atomic.Int64 // the last bucket: a minute or more
@@ -245,3 +275,11 @@ func serverRSS(base string) (int64, error) {
 	}
 	return 0, errors.New("no process_resident_memory_bytes in /metrics")
 }
+
+// viewerReader reads the viewers' sockets into viewerStats.
+type viewerReader interface {
+	add(c net.Conn, early []byte) error
+	close()
+}
+
+var errNotSocket = errors.New("bench: a viewer's connection is not a socket")

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -33,7 +32,7 @@ const (
 	MaxProductRunes      = 100
 	MaxPrice             = 100_000_000 // minor units: one million in the currency
 	MaxStock             = 1_000_000
-	MaxURLLength         = 2000
+	MaxURLLength         = textnorm.MaxLinkLength
 	MaxAlertGroups       = 20
 	MaxAlertRepeat       = 10
 	MinAlertInterval     = time.Minute
@@ -127,10 +126,10 @@ func Validate(l Live, now time.Time) error {
 	case l.ScheduledAt.After(now.Add(MaxScheduleAhead)):
 		bad("time is more than a year ahead")
 	}
-	if msg := checkURL(l.StreamURL); msg != "" {
+	if msg := textnorm.LinkProblem(l.StreamURL); msg != "" {
 		bad("stream URL %s", msg)
 	}
-	if msg := checkURL(l.EmbedURL); msg != "" {
+	if msg := textnorm.LinkProblem(l.EmbedURL); msg != "" {
 		bad("embed URL %s", msg)
 	}
 	if l.HostPersonaID < 0 {
@@ -142,23 +141,6 @@ func Validate(l Live, now time.Time) error {
 		return fmt.Errorf("%w: %s", ErrInvalid, strings.Join(problems, "; "))
 	}
 	return nil
-}
-
-// checkURL returns what is wrong with an optional link ("" when fine): only
-// absolute http(s) links with a host, so a javascript: or data: link never
-// reaches a page.
-func checkURL(s string) string {
-	if s == "" {
-		return ""
-	}
-	if len(s) > MaxURLLength {
-		return fmt.Sprintf("is longer than %d characters", MaxURLLength)
-	}
-	u, err := url.Parse(s)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return "must be an http(s) link"
-	}
-	return ""
 }
 
 func alertProblems(a Alert) []string {
@@ -217,7 +199,7 @@ func productProblems(ps []Product) []string {
 			bad("position %d is not 1 to %d or is repeated", p.Position, MaxProducts)
 		}
 		positions[p.Position] = true
-		if msg := checkURL(p.CoverURL); msg != "" {
+		if msg := textnorm.LinkProblem(p.CoverURL); msg != "" {
 			bad("cover URL %s", msg)
 		}
 	}

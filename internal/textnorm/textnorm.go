@@ -5,6 +5,8 @@
 package textnorm
 
 import (
+	"fmt"
+	"net/url"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -73,4 +75,24 @@ func Limit(s string, n int) bool { return utf8.RuneCountInString(s) <= n }
 // Blank reports whether s has no visible characters.
 func Blank(s string) bool {
 	return strings.IndexFunc(s, func(r rune) bool { return !unicode.IsSpace(r) }) < 0
+}
+
+// MaxLinkLength is the longest link an operator may store.
+const MaxLinkLength = 2000
+
+// LinkProblem says what is wrong with an optional link an operator typed
+// ("" when it is fine, or empty): only absolute http(s) links with a host,
+// so a javascript: or data: link never reaches a page.
+func LinkProblem(s string) string {
+	if s == "" {
+		return ""
+	}
+	if len(s) > MaxLinkLength {
+		return fmt.Sprintf("is longer than %d characters", MaxLinkLength)
+	}
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return "must be an http(s) link"
+	}
+	return ""
 }

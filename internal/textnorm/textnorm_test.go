@@ -1,6 +1,9 @@
 package textnorm
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestClean(t *testing.T) {
 	cases := []struct{ in, want string }{
@@ -40,4 +43,16 @@ func FuzzClean(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestLinkProblem(t *testing.T) {
+	for link, ok := range map[string]bool{
+		"": true, "https://shop.example/p/1": true, "http://a.example": true,
+		"javascript:alert(1)": false, "data:text/html,x": false, "/relative": false, "https://": false,
+		"https://x.example/" + strings.Repeat("a", MaxLinkLength): false,
+	} {
+		if got := LinkProblem(link) == ""; got != ok {
+			t.Errorf("LinkProblem(%.40q) fine = %v, want %v", link, got, ok)
+		}
+	}
 }

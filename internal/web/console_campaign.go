@@ -853,17 +853,27 @@ func (s *Server) playbookSave(w http.ResponseWriter, r *http.Request, c *staffCt
 
 // ---- Live page: warm-up and reschedule ----
 
-// liveWarmup creates the live's warm-up playbook, pre-filled from its
-// product list, and opens its editor.
-func (s *Server) liveWarmup(w http.ResponseWriter, r *http.Request, c *staffCtx) {
+// livePost starts a form post on a live of the staff's tenant: the body
+// capped, the live's id checked; false when it answered with the error.
+func (s *Server) livePost(w http.ResponseWriter, r *http.Request, c *staffCtx) (int64, bool) {
 	limitBody(w, r)
-	ctx := r.Context()
 	id, err := pathID(r, "id")
 	if err == nil {
-		_, err = s.Lives.Head(ctx, c.Tenant.ID, id)
+		_, err = s.Lives.Head(r.Context(), c.Tenant.ID, id)
 	}
 	if err != nil {
 		s.fail(w, r, err)
+		return 0, false
+	}
+	return id, true
+}
+
+// liveWarmup creates the live's warm-up playbook, pre-filled from its
+// product list, and opens its editor.
+func (s *Server) liveWarmup(w http.ResponseWriter, r *http.Request, c *staffCtx) {
+	ctx := r.Context()
+	id, ok := s.livePost(w, r, c)
+	if !ok {
 		return
 	}
 	p, n, err := s.fromTemplate(ctx, c.Tenant.ID, campaign.KindWarmup, id)
@@ -877,14 +887,9 @@ func (s *Server) liveWarmup(w http.ResponseWriter, r *http.Request, c *staffCtx)
 // liveReschedule moves a live that is not on air yet, and its pending
 // campaign steps with it, in one transaction.
 func (s *Server) liveReschedule(w http.ResponseWriter, r *http.Request, c *staffCtx) {
-	limitBody(w, r)
 	ctx := r.Context()
-	id, err := pathID(r, "id")
-	if err == nil {
-		_, err = s.Lives.Head(ctx, c.Tenant.ID, id)
-	}
-	if err != nil {
-		s.fail(w, r, err)
+	id, ok := s.livePost(w, r, c)
+	if !ok {
 		return
 	}
 	at, err := time.ParseInLocation(datetimeLocal, r.PostFormValue("scheduled_at"), c.Tenant.Location())
