@@ -271,17 +271,11 @@ func personaOwned(ctx context.Context, q store.Querier, tenantID, personaID int6
 	if personaID == 0 {
 		return nil
 	}
-	ok, err := exists(ctx, q, `SELECT COUNT(*) FROM personas WHERE tenant_id = $1 AND id = $2`, tenantID, personaID)
+	ok, err := store.Exists(ctx, q, `SELECT COUNT(*) FROM personas WHERE tenant_id = $1 AND id = $2`, tenantID, personaID)
 	if err != nil || !ok {
 		return orInvalid(err, "persona %d is not one of yours", personaID)
 	}
 	return nil
-}
-
-func exists(ctx context.Context, q store.Querier, query string, args ...any) (bool, error) {
-	var n int
-	err := q.QueryRowContext(ctx, query, args...).Scan(&n)
-	return n > 0, err
 }
 
 // orInvalid returns err, or an ErrInvalid with the message when err is nil.

@@ -270,7 +270,7 @@ func (s *Service) SavePlaybookTx(ctx context.Context, tx *store.Tx, p Playbook) 
 // checkOwned checks what p names against the database.
 func (s *Service) checkOwned(ctx context.Context, q store.Querier, p Playbook, now time.Time) error {
 	if p.Anchor == AnchorLiveStart || p.Anchor == AnchorLiveEnd {
-		if ok, err := exists(ctx, q, `SELECT COUNT(*) FROM lives WHERE tenant_id = $1 AND id = $2`, p.TenantID, p.LiveID); err != nil || !ok {
+		if ok, err := store.Exists(ctx, q, `SELECT COUNT(*) FROM lives WHERE tenant_id = $1 AND id = $2`, p.TenantID, p.LiveID); err != nil || !ok {
 			return orInvalid(err, "live %d is not one of yours", p.LiveID)
 		}
 	}
@@ -302,7 +302,7 @@ func stepOwned(ctx context.Context, q store.Querier, p Playbook, st Step, now ti
 		groups = append(slices.Clone(groups), st.Target.Segment.GroupID)
 	}
 	for _, g := range groups {
-		ok, err := exists(ctx, q, `SELECT COUNT(*) FROM community_groups WHERE tenant_id = $1 AND id = $2 AND archived_at IS NULL`, p.TenantID, g)
+		ok, err := store.Exists(ctx, q, `SELECT COUNT(*) FROM community_groups WHERE tenant_id = $1 AND id = $2 AND archived_at IS NULL`, p.TenantID, g)
 		if err != nil || !ok {
 			return orInvalid(err, "step %d: group %d is not one of yours (or is archived)", st.Position, g)
 		}

@@ -188,5 +188,5 @@ func audienceIDs(ctx context.Context, q store.Querier, tenantID int64, au audien
 // reaches reports whether the audience has at least one member now.
 func reaches(ctx context.Context, q store.Querier, tenantID int64, au audience, now time.Time) (bool, error) {
 	var a sqlArgs
-	return exists(ctx, q, `SELECT COUNT(*) FROM (SELECT m.id FROM members m WHERE `+au.where(&a, tenantID, now)+` LIMIT 1) x`, a.args...)
+	return store.Exists(ctx, q, `SELECT COUNT(*) FROM (SELECT m.id FROM members m WHERE `+au.where(&a, tenantID, now)+` LIMIT 1) x`, a.args...)
 }

@@ -174,7 +174,7 @@ func (s *Service) Claim(ctx context.Context, tenantID, dropID, memberID int64) (
 		if err := claimable(d, now); err != nil {
 			return err
 		}
-		if ok, err := exists(ctx, tx, `SELECT COUNT(*) FROM members WHERE tenant_id = $1 AND id = $2`, tenantID, memberID); err != nil || !ok {
+		if ok, err := store.Exists(ctx, tx, `SELECT COUNT(*) FROM members WHERE tenant_id = $1 AND id = $2`, tenantID, memberID); err != nil || !ok {
 			return orInvalid(err, "member %d is not one of yours", memberID)
 		}
 		e := event.Event{TenantID: tenantID, Type: event.CouponClaimed, Source: event.SourceLive,

@@ -271,22 +271,16 @@ func owned(ctx context.Context, q store.Querier, l Live) error {
 		if p.id == 0 {
 			continue
 		}
-		if ok, err := exists(ctx, q, `SELECT COUNT(*) FROM personas WHERE tenant_id = $1 AND id = $2`, l.TenantID, p.id); err != nil || !ok {
+		if ok, err := store.Exists(ctx, q, `SELECT COUNT(*) FROM personas WHERE tenant_id = $1 AND id = $2`, l.TenantID, p.id); err != nil || !ok {
 			return orInvalid(err, "%s persona %d is not one of yours", p.what, p.id)
 		}
 	}
 	for _, g := range l.Alert.Groups {
-		if ok, err := exists(ctx, q, `SELECT COUNT(*) FROM community_groups WHERE tenant_id = $1 AND id = $2`, l.TenantID, g); err != nil || !ok {
+		if ok, err := store.Exists(ctx, q, `SELECT COUNT(*) FROM community_groups WHERE tenant_id = $1 AND id = $2`, l.TenantID, g); err != nil || !ok {
 			return orInvalid(err, "alert group %d is not one of yours", g)
 		}
 	}
 	return nil
-}
-
-func exists(ctx context.Context, q store.Querier, query string, args ...any) (bool, error) {
-	var n int
-	err := q.QueryRowContext(ctx, query, args...).Scan(&n)
-	return n > 0, err
 }
 
 // orInvalid returns err, or an ErrInvalid with the message when err is nil.

@@ -82,7 +82,7 @@ func (s *Service) Commit(ctx context.Context, lt Lottery) (Lottery, error) {
 			return fmt.Errorf("live %d: %w", l.ID, ErrEnded)
 		}
 		if g := lt.Criteria.GroupID; g != 0 {
-			if ok, err := exists(ctx, tx, `SELECT COUNT(*) FROM community_groups WHERE tenant_id = $1 AND id = $2`, lt.TenantID, g); err != nil || !ok {
+			if ok, err := store.Exists(ctx, tx, `SELECT COUNT(*) FROM community_groups WHERE tenant_id = $1 AND id = $2`, lt.TenantID, g); err != nil || !ok {
 				return orInvalid(err, "eligibility group %d is not one of yours", g)
 			}
 		}
@@ -128,7 +128,7 @@ func (s *Service) Draw(ctx context.Context, tenantID, lotteryID int64, eligible 
 		}
 		winners := Pick(seed, list, lt.WinnerCount)
 		for _, m := range winners {
-			if ok, err := exists(ctx, tx, `SELECT COUNT(*) FROM members WHERE tenant_id = $1 AND id = $2`, tenantID, m); err != nil || !ok {
+			if ok, err := store.Exists(ctx, tx, `SELECT COUNT(*) FROM members WHERE tenant_id = $1 AND id = $2`, tenantID, m); err != nil || !ok {
 				return orInvalid(err, "eligible member %d is not one of yours", m)
 			}
 		}
@@ -307,10 +307,10 @@ func (s *Service) ClaimPrize(ctx context.Context, tenantID, lotteryID, memberID 
 func inGroups(ctx context.Context, q store.Querier, tenantID, memberID int64, groups []int64) (bool, error) {
 	const active = `SELECT COUNT(*) FROM group_members WHERE tenant_id = $1 AND member_id = $2 AND left_at IS NULL AND removed_at IS NULL`
 	if len(groups) == 0 {
-		return exists(ctx, q, active, tenantID, memberID)
+		return store.Exists(ctx, q, active, tenantID, memberID)
 	}
 	for _, g := range groups {
-		if ok, err := exists(ctx, q, active+` AND group_id = $3`, tenantID, memberID, g); err != nil || ok {
+		if ok, err := store.Exists(ctx, q, active+` AND group_id = $3`, tenantID, memberID, g); err != nil || ok {
 			return ok, err
 		}
 	}

@@ -246,3 +246,10 @@ func Collect[T any](rows *sql.Rows, scan func(interface{ Scan(...any) error }) (
 	}
 	return out, rows.Err()
 }
+
+// Exists runs a COUNT(*) query and reports whether it counted anything.
+func Exists(ctx context.Context, q Querier, query string, args ...any) (bool, error) {
+	var n int
+	err := q.QueryRowContext(ctx, query, args...).Scan(&n)
+	return n > 0, err
+}
