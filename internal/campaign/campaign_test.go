@@ -1428,3 +1428,35 @@ func TestLiveStartCancelsStaleWarmup(t *testing.T) {
 		}
 	})
 }
+
+// A live has one warm-up: a second one is refused by the database itself,
+// so two racing clicks cannot both create one.
+func TestOneWarmupPerLive(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		f := setup(t, db)
+		ctx := context.Background()
+		f.member(t, f.tenant, "a", f.g1)
+		start := t0.AddDate(0, 0, 10)
+		liveID := f.addLive(t, start)
+		save := func() error {
+			return db.InTx(ctx, func(tx *store.Tx) error {
+				p, err := f.svc.WarmupFor(ctx, tx, liveFor(liveID, start, f), campaign.TemplateOptions{})
+				if err == nil {
+					_, err = f.svc.SavePlaybookTx(ctx, tx, p)
+				}
+				return err
+			})
+		}
+		if err := save(); err != nil {
+			t.Fatal(err)
+		}
+		if err := save(); !errors.Is(err, store.ErrInvalid) {
+			t.Fatalf("second warm-up: %v, want ErrInvalid", err)
+		}
+		var n int
+		db.R.QueryRow(`SELECT COUNT(*) FROM campaign_playbooks WHERE tenant_id = $1 AND live_id = $2`, f.tenant, liveID).Scan(&n)
+		if n != 1 {
+			t.Fatalf("%d warm-ups stored", n)
+		}
+	})
+}

@@ -322,6 +322,9 @@ func insertPlaybook(ctx context.Context, tx *store.Tx, p *Playbook, now time.Tim
 	if err := tx.QueryRowContext(ctx, `INSERT INTO campaign_playbooks (tenant_id, name, kind, anchor, live_id, anchor_at, active, created_at, updated_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING id`,
 		p.TenantID, p.Name, string(p.Kind), string(p.Anchor), p.LiveID, store.Millis(p.AnchorAt), p.Active, store.Millis(now)).Scan(&p.ID); err != nil {
+		if store.IsUniqueViolation(err) && p.Kind == KindWarmup {
+			return invalid("this live already has a warm-up playbook")
+		}
 		return fmt.Errorf("campaign: create playbook: %w", err)
 	}
 	for i := range p.Steps {
