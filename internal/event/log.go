@@ -78,7 +78,7 @@ func (l *Log) AppendTx(ctx context.Context, tx *store.Tx, e *Event) (bool, error
 		return false, fmt.Errorf("event: append %s: %w", e.Type, err)
 	}
 	ev := *e
-	tx.AfterCommit(func() { l.publish(ev) })
+	tx.AfterCommitInOrder(func() { l.publish(ev) })
 	return true, nil
 }
 
@@ -207,7 +207,7 @@ func (l *Log) AppendBatchTx(ctx context.Context, tx *store.Tx, events []Event) (
 		for j, i := range inserted {
 			published[j] = events[i]
 		}
-		tx.AfterCommit(func() { l.publish(published...) })
+		tx.AfterCommitInOrder(func() { l.publish(published...) })
 	}
 	return len(inserted), nil
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
@@ -51,6 +52,9 @@ type DB struct {
 	R       *sql.DB // reads that need no transaction
 	path    string  // SQLite file path ("" for PostgreSQL)
 	dsn     string
+	// ordered serialises a commit with its ordered hooks (publishing
+	// events), so events are published in the order they committed.
+	ordered sync.Mutex
 }
 
 // Open opens the database named by dsn: a postgres:// or postgresql:// URL,
@@ -161,11 +165,19 @@ func (db *DB) Ping(ctx context.Context) error { return db.R.PingContext(ctx) }
 // (publishing events, waking workers: nothing a rollback must undo).
 type Tx struct {
 	*sql.Tx
-	after []func()
+	after   []func()
+	ordered []func()
 }
 
 // AfterCommit registers fn to run once the transaction has committed.
 func (tx *Tx) AfterCommit(fn func()) { tx.after = append(tx.after, fn) }
+
+// AfterCommitInOrder registers fn to run once the transaction has
+// committed, before any transaction committing after it runs its own: the
+// event log publishes this way, so subscribers (a live room's comments)
+// see events in commit order — on SQLite, id order. fn must not block or
+// start a transaction.
+func (tx *Tx) AfterCommitInOrder(fn func()) { tx.ordered = append(tx.ordered, fn) }
 
 // InTx runs fn in a write transaction: committed if fn returns nil, rolled
 // back otherwise, so nothing half-written stays in the database.
@@ -179,7 +191,19 @@ func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 		_ = sqlTx.Rollback()
 		return err
 	}
-	if err := sqlTx.Commit(); err != nil {
+	if len(tx.ordered) > 0 {
+		db.ordered.Lock()
+		err := sqlTx.Commit()
+		if err == nil {
+			for _, f := range tx.ordered {
+				f()
+			}
+		}
+		db.ordered.Unlock()
+		if err != nil {
+			return fmt.Errorf("store: commit: %w", err)
+		}
+	} else if err := sqlTx.Commit(); err != nil {
 		return fmt.Errorf("store: commit: %w", err)
 	}
 	for _, f := range tx.after {
