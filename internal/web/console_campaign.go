@@ -24,29 +24,6 @@ import (
 // the calendar of a week. Every rule is the campaign package's; this file
 // reads forms and shows results.
 
-// invalidDetail is what an operator reads of a campaign refusal: the
-// whole text after the sentinel's words (its problems carry ": " of their
-// own, which detail would cut).
-func invalidDetail(err error) string {
-	s := err.Error()
-	if i := strings.Index(s, "invalid: "); i >= 0 {
-		return s[i+len("invalid: "):]
-	}
-	return detail(err)
-}
-
-// failCampaign is fail with the whole reason of a refusal.
-func (s *Server) failCampaign(w http.ResponseWriter, r *http.Request, err error) {
-	if !errors.Is(err, store.ErrInvalid) || wantsJSON(r) {
-		s.fail(w, r, err)
-		return
-	}
-	lang := s.lang(r, "")
-	msg := s.Catalog.T(lang, "error.invalid")
-	s.renderStatus(w, r, http.StatusBadRequest, "error", s.newPage(r, lang, msg,
-		map[string]any{"Status": http.StatusBadRequest, "Message": msg, "Detail": invalidDetail(err)}))
-}
-
 func invalidf(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", store.ErrInvalid, fmt.Sprintf(format, args...))
 }
@@ -212,7 +189,7 @@ func (s *Server) contentSave(w http.ResponseWriter, r *http.Request, c *staffCtx
 	if r.PostFormValue("preview") != "" {
 		check := item
 		if err := campaign.ValidateContent(&check); err != nil {
-			f.Error = invalidDetail(err)
+			f.Error = detail(err)
 		}
 		f.Preview = s.preview(ctx, c, item)
 		s.contentFormPage(w, r, c, http.StatusOK, f)
@@ -226,7 +203,7 @@ func (s *Server) contentSave(w http.ResponseWriter, r *http.Request, c *staffCtx
 	}
 	if err != nil {
 		if errors.Is(err, store.ErrInvalid) {
-			f.Error = invalidDetail(err)
+			f.Error = detail(err)
 			s.contentFormPage(w, r, c, http.StatusBadRequest, f)
 			return
 		}
@@ -395,7 +372,7 @@ func (s *Server) policySave(w http.ResponseWriter, r *http.Request, c *staffCtx)
 	}
 	if err != nil {
 		if errors.Is(err, store.ErrInvalid) {
-			f.Error = invalidDetail(err)
+			f.Error = detail(err)
 			s.playbooksPage(w, r, c, http.StatusBadRequest, &f)
 			return
 		}
@@ -485,7 +462,7 @@ func (s *Server) playbookTemplate(w http.ResponseWriter, r *http.Request, c *sta
 	limitBody(w, r)
 	p, n, err := s.fromTemplate(r.Context(), c.Tenant.ID, campaign.Kind(r.PostFormValue("template")), formInt(r, "live"))
 	if err != nil {
-		s.failCampaign(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	http.Redirect(w, r, fmt.Sprintf("/console/playbooks/%d?armed=%d", p.ID, n), http.StatusSeeOther)
@@ -841,7 +818,7 @@ func (s *Server) playbookSave(w http.ResponseWriter, r *http.Request, c *staffCt
 	}
 	if err != nil {
 		if errors.Is(err, store.ErrInvalid) {
-			f.Error = invalidDetail(err)
+			f.Error = detail(err)
 			s.playbookFormPage(w, r, c, http.StatusBadRequest, f)
 			return
 		}
@@ -878,7 +855,7 @@ func (s *Server) liveWarmup(w http.ResponseWriter, r *http.Request, c *staffCtx)
 	}
 	p, n, err := s.fromTemplate(ctx, c.Tenant.ID, campaign.KindWarmup, id)
 	if err != nil {
-		s.failCampaign(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	http.Redirect(w, r, fmt.Sprintf("/console/playbooks/%d?armed=%d", p.ID, n), http.StatusSeeOther)

@@ -60,8 +60,16 @@ func errTooLarge(err error) bool {
 }
 
 // detail is the part of a validation error after its sentinel's words.
+//
+// After store.ErrInvalid's "invalid: " the whole reason is kept (a
+// refusal naming a step or a placeholder carries ": " of its own);
+// otherwise the text after the last ": " (the wrapping packages' prefixes
+// dropped).
 func detail(err error) string {
 	s := err.Error()
+	if i := strings.Index(s, "invalid: "); i >= 0 {
+		return s[i+len("invalid: "):]
+	}
 	if i := strings.LastIndex(s, ": "); i >= 0 {
 		return s[i+2:]
 	}
