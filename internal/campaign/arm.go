@@ -46,6 +46,11 @@ func (e Engagement) Best(day time.Weekday) int {
 	if h, ok := busiest(e[day]); ok {
 		return h
 	}
+	return e.BestOfWeek()
+}
+
+// BestOfWeek is the busiest hour over all weekdays together.
+func (e Engagement) BestOfWeek() int {
 	var week [24]int64
 	for d := range e {
 		for h, n := range e[d] {
@@ -76,13 +81,7 @@ func BestHour(ctx context.Context, q store.Querier, tenantID, groupID int64, loc
 	if err != nil {
 		return DefaultBestHour, err
 	}
-	var week Engagement
-	for d := range e {
-		for h, n := range e[d] {
-			week[0][h] += n
-		}
-	}
-	return week.Best(time.Sunday), nil
+	return e.BestOfWeek(), nil
 }
 
 // BestTimes gives each BestTime job its group's best hour for the weekday

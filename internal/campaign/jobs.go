@@ -1,10 +1,12 @@
 package campaign
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/liveloop/liveloop/internal/store"
@@ -153,11 +155,9 @@ func (s *Service) Claim(ctx context.Context, now time.Time, lease time.Duration,
 
 // sortJobs puts jobs in queue order (RETURNING gives none).
 func sortJobs(jobs []Job) {
-	for i := 1; i < len(jobs); i++ {
-		for k := i; k > 0 && (jobs[k].RunAt.Before(jobs[k-1].RunAt) || jobs[k].RunAt.Equal(jobs[k-1].RunAt) && jobs[k].ID < jobs[k-1].ID); k-- {
-			jobs[k], jobs[k-1] = jobs[k-1], jobs[k]
-		}
-	}
+	slices.SortFunc(jobs, func(a, b Job) int {
+		return cmp.Or(a.RunAt.Compare(b.RunAt), cmp.Compare(a.ID, b.ID))
+	})
 }
 
 // Jobs returns the tenant's jobs of a playbook (0: all) in queue order.
