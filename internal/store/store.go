@@ -175,8 +175,8 @@ func (tx *Tx) AfterCommit(fn func()) { tx.after = append(tx.after, fn) }
 // AfterCommitInOrder registers fn to run once the transaction has
 // committed, before any transaction committing after it runs its own: the
 // event log publishes this way, so subscribers (a live room's comments)
-// see events in commit order — on SQLite, id order. fn must not block or
-// start a transaction.
+// see events in commit order — on SQLite, id order (on PostgreSQL, as
+// nearly as commits return). fn must not block or start a transaction.
 func (tx *Tx) AfterCommitInOrder(fn func()) { tx.ordered = append(tx.ordered, fn) }
 
 // InTx runs fn in a write transaction: committed if fn returns nil, rolled
@@ -191,7 +191,11 @@ func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 		_ = sqlTx.Rollback()
 		return err
 	}
-	if len(tx.ordered) > 0 {
+	if len(tx.ordered) > 0 && db.Dialect == SQLite {
+		// Free on SQLite, whose commits are serial anyway. On PostgreSQL
+		// this would serialise every event-writing commit of the process
+		// (and ids from a sequence are not in commit order to begin with):
+		// there the hooks run in the order commits return.
 		db.ordered.Lock()
 		err := sqlTx.Commit()
 		if err == nil {
@@ -203,8 +207,13 @@ func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 		if err != nil {
 			return fmt.Errorf("store: commit: %w", err)
 		}
-	} else if err := sqlTx.Commit(); err != nil {
-		return fmt.Errorf("store: commit: %w", err)
+	} else {
+		if err := sqlTx.Commit(); err != nil {
+			return fmt.Errorf("store: commit: %w", err)
+		}
+		for _, f := range tx.ordered {
+			f()
+		}
 	}
 	for _, f := range tx.after {
 		f()
