@@ -28,7 +28,7 @@ func (s *Server) Routes() []Route {
 	pub := func(p string, h http.HandlerFunc) Route { return Route{p, Public, h} }
 	st := func(p string, h staffHandler) Route { return Route{p, Staff, s.staff(h)} }
 	mem := func(p string, h http.HandlerFunc) Route { return Route{p, Member, h} }
-	return []Route{
+	routes := []Route{
 		pub("GET /{$}", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/console", http.StatusSeeOther) }),
 		pub("GET /healthz", s.healthz),
 		pub("GET /readyz", s.readyz),
@@ -131,7 +131,20 @@ func (s *Server) Routes() []Route {
 		mem("GET /m/{tenant}/inbox/ws", s.memberInboxWS),
 		mem("POST /m/{tenant}/rewards/{id}/redeem", s.memberRedeem),
 	}
+	// Commerce and loyalty (#7): each feature lists its own routes.
+	for _, more := range [][]Route{s.commerceRoutes(), s.couponRoutes(), s.saleRoutes(), s.referralRoutes(), s.wishRoutes()} {
+		routes = append(routes, more...)
+	}
+	return routes
 }
+
+// Route constructors for the feature files' route lists.
+func (s *Server) pubRoute(p string, h http.HandlerFunc) Route { return Route{p, Public, h} }
+func (s *Server) staffRoute(p string, h staffHandler) Route   { return Route{p, Staff, s.staff(h)} }
+func (s *Server) memberRoute(p string, h http.HandlerFunc) Route {
+	return Route{p, Member, h}
+}
+func (s *Server) shopRoute(p string, h shopHandler) Route { return Route{p, Public, s.shopAPI(h)} }
 
 // Handler is the whole HTTP surface.
 func (s *Server) Handler() http.Handler {

@@ -1,0 +1,2 @@
+-- reserved for issue #7 (referral); replaced by its schema.
+SELECT 1;

@@ -1,0 +1,4 @@
+package web
+
+// saleRoutes lists the endpoints of this #7 feature.
+func (s *Server) saleRoutes() []Route { return nil }
