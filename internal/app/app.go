@@ -147,6 +147,7 @@ func (a *App) build(ctx context.Context) error {
 	a.Runner = runner.New(runner.Deps{DB: a.DB, Log: a.Log, Store: a.Bot, Tenants: a.Tenants, Members: a.Members,
 		Community: a.Community, Loyalty: a.Loyalty, Outbox: a.Outbox, Polls: a.Polls, Lives: a.Lives, Catalog: cat, Logger: a.Logger,
 		PublicURL: a.Cfg.PublicURL(), Enforce: a.enforce, OnJoin: a.enrollOnJoin, OnLive: a.Campaigns.LiveMovedOn})
+	a.Lives.OnProducts = a.Runner.WishesMeetLive // wishers hear when their wish is on a live's list
 	a.Web, err = web.New(web.Deps{
 		DB: a.DB, Tenants: a.Tenants, Members: a.Members, Community: a.Community, Log: a.Log,
 		Outbox: a.Outbox, Bot: a.Bot, Runner: a.Runner, Polls: a.Polls, Lives: a.Lives, Campaigns: a.Campaigns, Accounts: a.Accounts, Ingest: a.Ingest, Loyalty: a.Loyalty, Hub: a.Hub, Catalog: cat, Logger: a.Logger, Registry: a.Registry,

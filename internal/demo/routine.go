@@ -98,8 +98,12 @@ func (g *generator) seedLive(ctx context.Context, host, assistant int64) error {
 			{Position: 2, Name: "玫瑰红唇釉", Price: 8900, LivePrice: 6900, Stock: 150},
 			{Position: 3, Name: "氨基酸洁面 120g", Price: 6900, LivePrice: 4900, Stock: 300},
 			{Position: 4, Name: "冬季修护面霜（限量）", Price: 25900, LivePrice: 19900, Stock: 50},
+			{Position: 5, Name: "敏感肌粉底液 小样装", Price: 5900, LivePrice: 3900, Stock: 0},
 		}})
 	if err != nil {
+		return err
+	}
+	if err := g.seedRestock(ctx, l); err != nil {
 		return err
 	}
 	return g.seedCampaigns(ctx, l, assistant)

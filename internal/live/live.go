@@ -100,6 +100,9 @@ type Service struct {
 	db  *store.DB
 	log *event.Log
 	now func() time.Time
+	// OnProducts, when set, runs in the transaction that adds products to
+	// a live's list (the runner tells the members who wished for them).
+	OnProducts ProductsHook
 }
 
 // New returns the service.
@@ -255,6 +258,9 @@ func (s *Service) Schedule(ctx context.Context, l Live) (Live, error) {
 				p.TenantID, p.LiveID, p.Position, p.Name, p.Price, p.LivePrice, p.Stock, p.CoverURL).Scan(&p.ID); err != nil {
 				return fmt.Errorf("live: product %d: %w", p.Position, err)
 			}
+		}
+		if s.OnProducts != nil && len(l.Products) > 0 {
+			return s.OnProducts(ctx, tx, l, l.Products)
 		}
 		return nil
 	})

@@ -123,6 +123,10 @@ func (s *Server) liveShow(w http.ResponseWriter, r *http.Request, c *staffCtx) {
 	if err == nil {
 		playbooks, canWarmup, err = s.livePlaybooks(ctx, c, l)
 	}
+	var restock []restockRow
+	if err == nil {
+		restock, err = s.restockOf(ctx, l)
+	}
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -130,7 +134,8 @@ func (s *Server) liveShow(w http.ResponseWriter, r *http.Request, c *staffCtx) {
 	s.render(w, r, "live", s.staffPage(c, l.Title, "lives", map[string]any{
 		"Live": l, "Drops": drops, "Lotteries": lotteries, "RoomURL": s.Runner.LiveURL(c.Tenant, l.ID),
 		"APIURL": fmt.Sprintf("%s/api/lives/%s/%d/events", s.PublicURL, c.Tenant.Slug, l.ID), "APIKey": s.liveIngestKey(c.Tenant.ID, l.ID),
-		"Playbooks": playbooks, "CanWarmup": canWarmup,
+		"Playbooks": playbooks, "CanWarmup": canWarmup, "Restock": restock,
+		"ResaleCloses": time.Now().Add(48 * time.Hour).In(c.Tenant.Location()).Format(datetimeLocal),
 		"CanMove": l.State == live.StateScheduled || l.State == live.StateWarming,
 		"MoveAt":  l.ScheduledAt.In(c.Tenant.Location()).Format(datetimeLocal),
 	}))

@@ -144,6 +144,7 @@ func (s *Server) liveRoomPage(w http.ResponseWriter, r *http.Request) {
 	}
 	data := map[string]any{"Tenant": mc.Tenant, "Member": mc.Member, "Live": l, "View": view, "Messages": msgs, "After": after,
 		"WS": liveURL(mc.Tenant, l.ID) + "/ws", "Lotteries": lotteries, "Likes": likes}
+	data["SoldOut"], data["Asked"] = s.roomRestock(ctx, l, mc.Member.ID)
 	if jc, ok := s.liveJoinCode(ctx, l); ok {
 		data["JoinURL"], data["JoinQR"] = s.joinURL(jc.Code), liveURL(mc.Tenant, l.ID)+"/join.svg"
 	}
