@@ -5,14 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 
 	"github.com/liveloop/liveloop/internal/bot"
 	"github.com/liveloop/liveloop/internal/channel/webchat"
 	"github.com/liveloop/liveloop/internal/event"
-	"github.com/liveloop/liveloop/internal/member"
+	"github.com/liveloop/liveloop/internal/notify"
 	"github.com/liveloop/liveloop/internal/outbox"
-	"github.com/liveloop/liveloop/internal/store"
 )
 
 // A member's private thread with the brand (私戳): personas and staff write
@@ -125,30 +123,11 @@ func (s *Server) staffDM(w http.ResponseWriter, r *http.Request, c *staffCtx) {
 	sent(w, r, fmt.Sprintf("/console/members/%d#dm", m.ID), id, created)
 }
 
-// dmChannel is where a member's private messages go: the built-in web
-// community when they have joined through it, else their first channel.
-// A Telegram identity names the platform, not a bot ("telegram": user ids
-// are the same for every bot), so the message goes through the bot of the
-// group they joined last on that platform.
+// dmChannel is where a member's private messages go (notify.ChannelTx:
+// the web community when they joined through it, else the bot of the
+// group they joined last on their platform).
 func (s *Server) dmChannel(ctx context.Context, tenantID, memberID int64) (string, error) {
-	ids, err := s.Members.Identities(ctx, tenantID, memberID)
-	if err != nil {
-		return "", err
-	}
-	ch, err := member.DMChannel(ids, webchat.Name)
-	if err != nil || ch == webchat.Name || strings.Contains(ch, "/") {
-		return ch, err
-	}
-	ms, err := s.Community.MemberGroups(ctx, tenantID, memberID)
-	if err != nil {
-		return "", err
-	}
-	for i := len(ms) - 1; i >= 0; i-- {
-		if g, err := s.Community.Group(ctx, tenantID, ms[i].GroupID); err == nil && strings.HasPrefix(g.Channel, ch+"/") {
-			return g.Channel, nil
-		}
-	}
-	return "", fmt.Errorf("%w: the member is in no %s group of the brand's bots", store.ErrInvalid, ch)
+	return notify.ChannelTx(ctx, s.DB.R, tenantID, memberID)
 }
 
 // personasOf lists the tenant's personas for a form (empty on error).
