@@ -16,6 +16,9 @@ import (
 func (s *Server) liveProductAdd(w http.ResponseWriter, r *http.Request, c *staffCtx) {
 	limitBody(w, r)
 	id, err := pathID(r, "id")
+	if err == nil {
+		_, err = s.Lives.Head(r.Context(), c.Tenant.ID, id) // another brand's live is not found, whatever the form says
+	}
 	var ps []live.Product
 	if err == nil {
 		ps, err = parseProducts(r.PostFormValue("line"))
@@ -41,6 +44,9 @@ func (s *Server) liveResaleCreate(w http.ResponseWriter, r *http.Request, c *sta
 	var productID, price int64
 	if err == nil {
 		productID, err = pathID(r, "product")
+	}
+	if err == nil {
+		_, err = s.Lives.Product(r.Context(), c.Tenant.ID, id, productID) // not found before any form problem
 	}
 	if err == nil {
 		if price, err = parseMoney(r.PostFormValue("price")); err != nil {
