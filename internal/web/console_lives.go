@@ -136,8 +136,8 @@ func (s *Server) liveShow(w http.ResponseWriter, r *http.Request, c *staffCtx) {
 		"APIURL": fmt.Sprintf("%s/api/lives/%s/%d/events", s.PublicURL, c.Tenant.Slug, l.ID), "APIKey": s.liveIngestKey(c.Tenant.ID, l.ID),
 		"Playbooks": playbooks, "CanWarmup": canWarmup, "Restock": restock,
 		"ResaleCloses": time.Now().Add(48 * time.Hour).In(c.Tenant.Location()).Format(datetimeLocal),
-		"CanMove": l.State == live.StateScheduled || l.State == live.StateWarming,
-		"MoveAt":  l.ScheduledAt.In(c.Tenant.Location()).Format(datetimeLocal),
+		"CanMove":      l.State == live.StateScheduled || l.State == live.StateWarming,
+		"MoveAt":       l.ScheduledAt.In(c.Tenant.Location()).Format(datetimeLocal),
 	}))
 }
 
