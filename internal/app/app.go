@@ -23,8 +23,10 @@ import (
 	"github.com/liveloop/liveloop/internal/channel"
 	"github.com/liveloop/liveloop/internal/channel/account"
 	"github.com/liveloop/liveloop/internal/channel/webchat"
+	"github.com/liveloop/liveloop/internal/commerce"
 	"github.com/liveloop/liveloop/internal/community"
 	"github.com/liveloop/liveloop/internal/config"
+	"github.com/liveloop/liveloop/internal/coupon"
 	"github.com/liveloop/liveloop/internal/event"
 	"github.com/liveloop/liveloop/internal/i18n"
 	"github.com/liveloop/liveloop/internal/ingest"
@@ -34,6 +36,8 @@ import (
 	"github.com/liveloop/liveloop/internal/outbox"
 	"github.com/liveloop/liveloop/internal/poll"
 	"github.com/liveloop/liveloop/internal/realtime"
+	"github.com/liveloop/liveloop/internal/referral"
+	"github.com/liveloop/liveloop/internal/sale"
 	"github.com/liveloop/liveloop/internal/store"
 	"github.com/liveloop/liveloop/internal/tenant"
 	"github.com/liveloop/liveloop/internal/web"
@@ -59,6 +63,10 @@ type App struct {
 	Dispatcher *campaign.Dispatcher
 	Accounts   *account.Manager
 	Ingest     *ingest.Ingester
+	Coupons    *coupon.Service
+	Referral   *referral.Service
+	Commerce   *commerce.Service
+	Sales      *sale.Service
 
 	enforceFailed, unreachableTotal *prometheus.CounterVec
 	Runner                          *runner.Runner
@@ -148,11 +156,17 @@ func (a *App) build(ctx context.Context) error {
 		Community: a.Community, Loyalty: a.Loyalty, Outbox: a.Outbox, Polls: a.Polls, Lives: a.Lives, Catalog: cat, Logger: a.Logger,
 		PublicURL: a.Cfg.PublicURL(), Enforce: a.enforce, OnJoin: a.enrollOnJoin, OnLive: a.Campaigns.LiveMovedOn})
 	a.Lives.OnProducts = a.Runner.WishesMeetLive // wishers hear when their wish is on a live's list
+	a.buildReferral(cat)
+	a.buildCommerce(cat)
+	a.buildCoupons(cat)
+	a.buildSales(cat)
+	a.linkCommerce()
 	a.Web, err = web.New(web.Deps{
 		DB: a.DB, Tenants: a.Tenants, Members: a.Members, Community: a.Community, Log: a.Log,
 		Outbox: a.Outbox, Bot: a.Bot, Runner: a.Runner, Polls: a.Polls, Lives: a.Lives, Campaigns: a.Campaigns, Accounts: a.Accounts, Ingest: a.Ingest, Loyalty: a.Loyalty, Hub: a.Hub, Catalog: cat, Logger: a.Logger, Registry: a.Registry,
 		PublicURL: a.Cfg.PublicURL(), SecureCookies: !a.Cfg.InsecureCookies, MemberKey: key,
-		Ready: a.ready,
+		Ready: a.ready, Coupons: a.Coupons, Referral: a.Referral, Commerce: a.Commerce, Sales: a.Sales,
+		JoinGate: a.Commerce.JoinGate,
 	})
 	return err
 }
@@ -224,6 +238,9 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	g.Go(func() error { return a.Web.Run(gctx) })
 	g.Go(func() error { return a.Runner.Run(gctx) })
 	g.Go(func() error { return a.Dispatcher.Run(gctx) })
+	g.Go(func() error { return a.runPerks(gctx) })
+	g.Go(func() error { return a.settleReferrals(gctx) })
+	g.Go(func() error { return a.commerceNightly(gctx) })
 	g.Go(func() error { return a.pruneSessions(gctx) })
 	g.Go(func() error { return a.pollers(gctx) })
 

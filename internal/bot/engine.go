@@ -56,6 +56,8 @@ type State struct {
 	Cooldowns map[string]time.Time // CooldownKey → when it last fired
 	// Activities are the group's open polls and prompts, oldest first.
 	Activities []Activity
+	// Sales are the group's open flash sales and chain orders.
+	Sales Sales
 }
 
 // Command names: the shell answers these with data it loads.
@@ -91,7 +93,8 @@ const (
 )
 
 // Action is something the shell must do. The set is closed: Reply,
-// Welcome, Award, CheckIn, Command, Moderate, Cooldown, Wish, Vote, Entry.
+// Welcome, Award, CheckIn, Command, Moderate, Cooldown, Wish, Vote, Entry,
+// FlashClaim, ChainJoin, ChainCancel.
 type Action interface{ action() }
 
 // Reply sends rendered text to the group.
@@ -261,6 +264,9 @@ func (e *eval) message() []Action {
 	}
 	// Votes and entries need no rule: an open poll or prompt is enough.
 	if out, ok := e.activity(msg); ok {
+		return out
+	}
+	if out, ok := e.sale(msg); ok {
 		return out
 	}
 	if len(e.rules) == 0 {

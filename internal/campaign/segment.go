@@ -16,8 +16,9 @@ import (
 // compiled to parameterised SQL, never written as SQL by anyone.
 type Segment struct {
 	Tags []string `json:"tags,omitempty"` // has any of these tags
-	// TODO(#7): a Tier field (minimum member tier) once tiers exist; issue
-	// #7 adds them. Until then a segment cannot filter by tier.
+	// MinTier is a member tier's rank (commerce tiers: 0 the base tier);
+	// the member's current tier must rank at least this. 0 does not filter.
+	MinTier       int    `json:"min_tier,omitempty"`
 	MinPoints     int64  `json:"min_points,omitempty"`     // a points balance of at least this
 	ActiveDays    int    `json:"active_days,omitempty"`    // did something (message, check-in, vote, comment…) in the last N days
 	JoinSource    string `json:"join_source,omitempty"`    // joined a group through a join code whose source is this
@@ -30,11 +31,12 @@ const (
 	MaxSegmentTags  = 20
 	MaxActiveDays   = 365
 	MaxSegmentRunes = 100
+	MaxSegmentTier  = 9 // the highest tier rank (commerce.MaxTiers − 1)
 )
 
 // Empty reports whether s filters nothing (every member).
 func (s Segment) Empty() bool {
-	return len(s.Tags) == 0 && s.MinPoints == 0 && s.ActiveDays == 0 && s.JoinSource == "" && s.WishedProduct == "" && s.GroupID == 0
+	return len(s.Tags) == 0 && s.MinTier == 0 && s.MinPoints == 0 && s.ActiveDays == 0 && s.JoinSource == "" && s.WishedProduct == "" && s.GroupID == 0
 }
 
 // ValidateSegment normalises s and checks it; the problems are returned
@@ -51,6 +53,9 @@ func ValidateSegment(s *Segment) []string {
 	s.JoinSource, s.WishedProduct = textnorm.Line(s.JoinSource), textnorm.Line(s.WishedProduct)
 	if len(tags) > MaxSegmentTags {
 		out = append(out, fmt.Sprintf("a segment has at most %d tags", MaxSegmentTags))
+	}
+	if s.MinTier < 0 || s.MinTier > MaxSegmentTier {
+		out = append(out, fmt.Sprintf("minimum tier must be 0 to %d", MaxSegmentTier))
 	}
 	if s.MinPoints < 0 {
 		out = append(out, "minimum points cannot be negative")
@@ -118,6 +123,10 @@ func (au audience) where(a *sqlArgs, tenantID int64, now time.Time) string {
 			tags[i] = t
 		}
 		conds = append(conds, `EXISTS (SELECT 1 FROM member_tags t WHERE t.tenant_id = m.tenant_id AND t.member_id = m.id AND t.tag IN (`+a.list(tags...)+`))`)
+	}
+	if s.MinTier > 0 {
+		conds = append(conds, `EXISTS (SELECT 1 FROM member_tiers mt JOIN tiers tr ON tr.id = mt.tier_id AND tr.tenant_id = mt.tenant_id
+			WHERE mt.tenant_id = m.tenant_id AND mt.member_id = m.id AND tr.rank >= `+a.add(s.MinTier)+`)`)
 	}
 	if s.MinPoints > 0 {
 		conds = append(conds, `EXISTS (SELECT 1 FROM point_balances pb WHERE pb.tenant_id = m.tenant_id AND pb.member_id = m.id AND pb.balance >= `+a.add(s.MinPoints)+`)`)

@@ -48,6 +48,7 @@ func commands() []command {
 		{"tenant", "create a brand and its owner account", createTenant},
 		{"config", "print a sample configuration file listing every key", printConfig},
 		{"lottery", "verify a live lottery's published draw: lottery verify FILE", lottery},
+		{"orders", "import a shop's CSV export: " + ordersUsage, orders},
 		{"bench", "load a running liveloop: bench live -room /l/BRAND/ID -join CODE", bench},
 		{"version", "print the version", printVersion},
 	}

@@ -12,11 +12,16 @@ import (
 	"github.com/liveloop/liveloop/internal/textnorm"
 )
 
-// JoinCode is a link (and QR code) that admits members to a group.
+// JoinCode is a link (and QR code) that admits members to a group, or —
+// with SetID — to a set of groups (活码, internal/referral routes it).
 type JoinCode struct {
-	ID         int64
-	TenantID   int64
-	GroupID    int64
+	ID       int64
+	TenantID int64
+	GroupID  int64
+	// SetID, when not 0, makes this a set's code: GroupID then names the
+	// set's first group when the code was made (join_codes.group_id is
+	// NOT NULL) and the join goes wherever the set routes it.
+	SetID      int64
 	Code       string
 	Source     string // where the link is published: "default", a live, a poster…
 	ExpiresAt  time.Time
@@ -59,9 +64,9 @@ func newJoinCodeTx(ctx context.Context, tx *store.Tx, jc JoinCode) (JoinCode, er
 	}
 	for range 3 { // a collision of 10 random characters is next to impossible; retry anyway
 		jc.Code = newCode()
-		err := tx.QueryRowContext(ctx, `INSERT INTO join_codes (tenant_id, group_id, code, source, expires_at, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (code) DO NOTHING RETURNING id`,
-			jc.TenantID, jc.GroupID, jc.Code, jc.Source, exp, store.Millis(jc.CreatedAt)).Scan(&jc.ID)
+		err := tx.QueryRowContext(ctx, `INSERT INTO join_codes (tenant_id, group_id, code, source, expires_at, created_at, set_id)
+			VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (code) DO NOTHING RETURNING id`,
+			jc.TenantID, jc.GroupID, jc.Code, jc.Source, exp, store.Millis(jc.CreatedAt), nullSet(jc.SetID)).Scan(&jc.ID)
 		if errors.Is(err, sql.ErrNoRows) {
 			continue
 		}
@@ -71,6 +76,19 @@ func newJoinCodeTx(ctx context.Context, tx *store.Tx, jc JoinCode) (JoinCode, er
 		return jc, nil
 	}
 	return jc, fmt.Errorf("community: could not draw a unique join code")
+}
+
+func nullSet(id int64) any {
+	if id == 0 {
+		return nil
+	}
+	return id
+}
+
+// NewJoinCodeTx creates a join link inside tx; the caller has checked that
+// the group (and set) belong to the tenant.
+func (s *Service) NewJoinCodeTx(ctx context.Context, tx *store.Tx, jc JoinCode) (JoinCode, error) {
+	return newJoinCodeTx(ctx, tx, jc)
 }
 
 // NewJoinCode creates another join link for a group of the tenant.
@@ -99,13 +117,14 @@ func (s *Service) DisableJoinCode(ctx context.Context, tenantID, id int64) error
 	return nil
 }
 
-const joinCodeCols = `id, tenant_id, group_id, code, source, expires_at, disabled_at, created_at`
+const joinCodeCols = `id, tenant_id, group_id, code, source, expires_at, disabled_at, created_at, set_id`
 
 func scanJoinCode(sc interface{ Scan(...any) error }) (JoinCode, error) {
 	var jc JoinCode
-	var exp, dis sql.NullInt64
+	var exp, dis, set sql.NullInt64
 	var created int64
-	err := sc.Scan(&jc.ID, &jc.TenantID, &jc.GroupID, &jc.Code, &jc.Source, &exp, &dis, &created)
+	err := sc.Scan(&jc.ID, &jc.TenantID, &jc.GroupID, &jc.Code, &jc.Source, &exp, &dis, &created, &set)
+	jc.SetID = set.Int64
 	if errors.Is(err, sql.ErrNoRows) {
 		return jc, store.ErrNotFound
 	}
@@ -113,9 +132,18 @@ func scanJoinCode(sc interface{ Scan(...any) error }) (JoinCode, error) {
 	return jc, err
 }
 
-// JoinCodes lists a group's join links.
+// JoinCodes lists a group's own join links (not those of a set it is in).
 func (s *Service) JoinCodes(ctx context.Context, tenantID, groupID int64) ([]JoinCode, error) {
-	rows, err := s.db.R.QueryContext(ctx, `SELECT `+joinCodeCols+` FROM join_codes WHERE tenant_id = $1 AND group_id = $2 ORDER BY id`, tenantID, groupID)
+	rows, err := s.db.R.QueryContext(ctx, `SELECT `+joinCodeCols+` FROM join_codes WHERE tenant_id = $1 AND group_id = $2 AND set_id IS NULL ORDER BY id`, tenantID, groupID)
+	if err != nil {
+		return nil, err
+	}
+	return store.Collect(rows, scanJoinCode)
+}
+
+// SetJoinCodes lists the join links of a set of groups.
+func (s *Service) SetJoinCodes(ctx context.Context, tenantID, setID int64) ([]JoinCode, error) {
+	rows, err := s.db.R.QueryContext(ctx, `SELECT `+joinCodeCols+` FROM join_codes WHERE tenant_id = $1 AND set_id = $2 ORDER BY id`, tenantID, setID)
 	if err != nil {
 		return nil, err
 	}

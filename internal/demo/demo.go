@@ -162,7 +162,19 @@ func (g *generator) run(ctx context.Context, now time.Time) error {
 	if err := g.seedMessages(ctx); err != nil {
 		return err
 	}
-	return g.seedRoutine(ctx)
+	if err := g.seedRoutine(ctx); err != nil {
+		return err
+	}
+	if err := g.seedCoupons(ctx); err != nil {
+		return err
+	}
+	if err := g.seedCommerce(ctx); err != nil {
+		return err
+	}
+	if err := g.seedSales(ctx); err != nil {
+		return err
+	}
+	return g.seedReferral(ctx)
 }
 
 func (g *generator) pick(list []string) string { return list[g.rng.IntN(len(list))] }

@@ -230,6 +230,8 @@ func (s *Server) refreshes(ctx context.Context) {
 				s.pushTally(ctx, k.tenant, k.id)
 			case refreshLive:
 				s.pushLive(ctx, k.tenant, k.id)
+			default:
+				s.pushSale(ctx, k)
 			}
 		}
 	}

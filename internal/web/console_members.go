@@ -124,8 +124,13 @@ func (s *Server) memberShow(w http.ResponseWriter, r *http.Request, c *staffCtx)
 		rows = append(rows, membershipRow{Group: names[ms.GroupID], GID: ms.GroupID, Active: ms.Active(),
 			Removed: !ms.RemovedAt.IsZero(), Joined: ms.JoinedAt, Ended: end})
 	}
+	buys, err := s.purchasesOf(ctx, c.Tenant.ID, m.ID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	s.render(w, r, "member", s.staffPage(c, m.DisplayName, "members", map[string]any{
-		"Member": m, "Identities": idents, "Tags": tags, "Groups": rows, "Timeline": timeline,
+		"Purchases": buys, "Member": m, "Identities": idents, "Tags": tags, "Groups": rows, "Timeline": timeline,
 		"DMs": historyOf(dms, c.Tenant.Location(), 0), "DMAfter": dmAfter, "Personas": s.personasOf(ctx, c.Tenant.ID),
 	}))
 }

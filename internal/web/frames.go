@@ -82,6 +82,9 @@ func historyOf(evs []event.Event, loc *time.Location, viewer int64) []frame {
 // forward turns appended events into frames for the rooms that show them.
 // It runs on the publisher's goroutine: encode once, queue, never block.
 func (s *Server) forward(e event.Event) {
+	if s.forwardSale(e) {
+		return
+	}
 	switch e.Type {
 	case event.LiveComment:
 		var d event.MessageData

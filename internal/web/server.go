@@ -14,7 +14,9 @@ import (
 	"github.com/liveloop/liveloop/internal/bot/runner"
 	"github.com/liveloop/liveloop/internal/campaign"
 	"github.com/liveloop/liveloop/internal/channel/account"
+	"github.com/liveloop/liveloop/internal/commerce"
 	"github.com/liveloop/liveloop/internal/community"
+	"github.com/liveloop/liveloop/internal/coupon"
 	"github.com/liveloop/liveloop/internal/event"
 	"github.com/liveloop/liveloop/internal/i18n"
 	"github.com/liveloop/liveloop/internal/ingest"
@@ -24,6 +26,8 @@ import (
 	"github.com/liveloop/liveloop/internal/outbox"
 	"github.com/liveloop/liveloop/internal/poll"
 	"github.com/liveloop/liveloop/internal/realtime"
+	"github.com/liveloop/liveloop/internal/referral"
+	"github.com/liveloop/liveloop/internal/sale"
 	"github.com/liveloop/liveloop/internal/store"
 	"github.com/liveloop/liveloop/internal/tenant"
 )
@@ -55,6 +59,19 @@ type Deps struct {
 	// Ready reports whether the server can take traffic (database reachable,
 	// schema current); /readyz answers 503 otherwise.
 	Ready func(ctx context.Context) error
+	// Coupons: community coupon batches, claims, redemptions and perks.
+	Coupons *coupon.Service
+
+	// Referral keeps group sets (活码) and referral campaigns (裂变).
+	Referral *referral.Service
+	// JoinGate may refuse a member a group (VIP groups by tier); its error
+	// is shown on the join page. memberID is 0 for a visitor who is not a
+	// member yet. nil allows every join.
+	JoinGate func(ctx context.Context, tenantID, groupID, memberID int64) error
+	// Commerce keeps products, orders, member purchase totals and tiers.
+	Commerce *commerce.Service
+	// Sales runs flash sales, chain orders (接龙) and presales.
+	Sales *sale.Service
 }
 
 // Server is the HTTP side of liveloop.

@@ -54,6 +54,9 @@ func (r *Runner) apply(ctx context.Context, tx *store.Tx, t *turn, i int, a bot.
 	case bot.Entry:
 		return r.entry(ctx, tx, t, a, key)
 	}
+	if ok, err := r.applySale(ctx, tx, t, a, key); ok {
+		return err
+	}
 	return fmt.Errorf("unknown action %T", a)
 }
 

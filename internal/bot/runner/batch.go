@@ -59,6 +59,7 @@ type groupState struct {
 	needs      bot.Needs
 	cooldowns  map[string]time.Time
 	activities []bot.Activity
+	sales      bot.Sales          // open flash sales and chain orders
 	members    map[int64]*inGroup // by person id; only when rules act in the group
 }
 
@@ -290,6 +291,11 @@ func (r *Runner) load(ctx context.Context, b *batch) error {
 		gs := b.groups[k]
 		if s.msg && r.Polls != nil {
 			if err := r.openActivities(ctx, b.tx, gs, s.minAt); err != nil {
+				return err
+			}
+		}
+		if s.msg && r.Sales != nil {
+			if err := r.openSales(ctx, b.tx, gs, s.minAt); err != nil {
 				return err
 			}
 		}

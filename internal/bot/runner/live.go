@@ -242,9 +242,13 @@ func (r *Runner) AnnounceDrop(ctx context.Context, d live.Drop) error {
 	})
 }
 
-// PressButton handles a platform button that is not a poll vote: a
-// coupon drop's claim. It reports whether the payload was a drop's.
+// PressButton handles a platform button that is not a poll vote: a flash
+// sale's claim (sale.go) or a coupon drop's. It reports whether the
+// payload was one of them.
 func (r *Runner) PressButton(ctx context.Context, tenantID, memberID int64, data string) bool {
+	if r.pressFlash(ctx, tenantID, memberID, data) {
+		return true
+	}
 	var dropID int64
 	if _, err := fmt.Sscanf(data, "drop:%d", &dropID); err != nil || DropData(dropID) != data || r.Lives == nil {
 		return false

@@ -104,6 +104,7 @@ func (r *Runner) state(ctx context.Context, t *turn) (bot.State, error) {
 	st.Group = bot.GroupInfo{ID: t.group.ID, Name: t.group.Name, Rules: t.group.Rules, Promise: t.group.Promise}
 	if t.e.Type == event.Message {
 		st.Activities = t.gs.activities
+		st.Sales = t.gs.sales
 	}
 	if len(t.rules) == 0 || t.gm == nil {
 		return st, nil // nothing will act: no member state

@@ -16,6 +16,7 @@ import (
 	"github.com/liveloop/liveloop/internal/member"
 	"github.com/liveloop/liveloop/internal/outbox"
 	"github.com/liveloop/liveloop/internal/poll"
+	"github.com/liveloop/liveloop/internal/sale"
 	"github.com/liveloop/liveloop/internal/store"
 	"github.com/liveloop/liveloop/internal/tenant"
 )
@@ -32,6 +33,7 @@ type Deps struct {
 	Outbox    *outbox.Outbox
 	Polls     *poll.Service
 	Lives     *live.Service
+	Sales     *sale.Service // flash sales, chain orders, presales (nil: none)
 	Catalog   *i18n.Catalog
 	Logger    *slog.Logger
 	PublicURL string // scheme://host, for links in messages (the wishlist form)
@@ -141,6 +143,9 @@ func (r *Runner) RunOnce(ctx context.Context) (int, error) {
 	}
 	if err := r.closeDue(ctx); err != nil && ctx.Err() == nil {
 		r.Logger.Error("bot: closing due polls", "err", err)
+	}
+	if err := r.salesPass(ctx); err != nil && ctx.Err() == nil {
+		r.Logger.Error("bot: sales", "err", err)
 	}
 	if now := r.nowFn(); now.Sub(r.lastRemind) >= 30*time.Second {
 		r.lastRemind = now

@@ -212,6 +212,8 @@
         var gone = list.querySelector('li[data-id="' + Number(f.id) + '"]');
         if (gone) gone.remove();
       }
+      // Sales cards (sale.js) listen for their frames.
+      else if (f.type === "flash" || f.type === "chain") document.dispatchEvent(new CustomEvent("ll:frame", { detail: f }));
       else if (f.type === "removed" && me && f.member_id === me) {
         stopped = true;
         setStatus("removed");
