@@ -35,6 +35,9 @@ func (a *App) runPerks(ctx context.Context) error {
 			a.Logger.Warn("coupon perks", "err", err)
 		}
 		for _, r := range runs {
+			if r.Granted+r.Skipped == 0 {
+				continue // a perk of the day with nobody in its audience today
+			}
 			a.Logger.Info("coupon perk granted", "perk", r.PerkID, "day", r.Day, "granted", r.Granted, "skipped", r.Skipped)
 		}
 		select {
