@@ -114,15 +114,5 @@ func catalogue(ctx context.Context, q store.Querier, tenantID int64) (map[string
 	if err != nil {
 		return nil, fmt.Errorf("commerce: catalogue: %w", err)
 	}
-	defer rows.Close()
-	out := map[string]int64{}
-	for rows.Next() {
-		var sku string
-		var id int64
-		if err := rows.Scan(&sku, &id); err != nil {
-			return nil, err
-		}
-		out[sku] = id
-	}
-	return out, rows.Err()
+	return store.CollectMap[string, int64](rows)
 }

@@ -658,22 +658,13 @@ func (s *Service) Nightly(ctx context.Context, now time.Time) (int, error) {
 	return ran, errors.Join(errs...)
 }
 
-// TierCount is how many members hold each tier.
+// TierCounts is how many members hold each tier.
 func (s *Service) TierCounts(ctx context.Context, tenantID int64) (map[int64]int64, error) {
 	rows, err := s.db.R.QueryContext(ctx, `SELECT tier_id, COUNT(*) FROM member_tiers WHERE tenant_id = $1 GROUP BY tier_id`, tenantID)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	out := map[int64]int64{}
-	for rows.Next() {
-		var id, n int64
-		if err := rows.Scan(&id, &n); err != nil {
-			return nil, err
-		}
-		out[id] = n
-	}
-	return out, rows.Err()
+	return store.CollectMap[int64, int64](rows)
 }
 
 // TierMember is a member holding a tier.

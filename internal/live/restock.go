@@ -113,7 +113,7 @@ func (s *Service) RestockCounts(ctx context.Context, tenantID, liveID int64) (ma
 	if err != nil {
 		return nil, err
 	}
-	return countsByID(rows)
+	return store.CollectMap[int64, int](rows)
 }
 
 // Requested reports whether member asked to be told about the product.
@@ -292,19 +292,5 @@ func (s *Service) WishNotices(ctx context.Context, tenantID, liveID int64) (map[
 	if err != nil {
 		return nil, err
 	}
-	return countsByID(rows)
-}
-
-func countsByID(rows *sql.Rows) (map[int64]int, error) {
-	defer rows.Close()
-	out := map[int64]int{}
-	for rows.Next() {
-		var id int64
-		var n int
-		if err := rows.Scan(&id, &n); err != nil {
-			return nil, err
-		}
-		out[id] = n
-	}
-	return out, rows.Err()
+	return store.CollectMap[int64, int](rows)
 }
