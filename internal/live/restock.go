@@ -45,6 +45,17 @@ var (
 func (s *Service) AddProduct(ctx context.Context, tenantID, liveID int64, p Product) (Product, error) {
 	p.Name, p.CoverURL = textnorm.Line(p.Name), strings.TrimSpace(p.CoverURL)
 	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+		if s.db.Dialect == store.Postgres {
+			// Additions to one list run one after the other, so that two
+			// cannot take the same next position or both pass the limit
+			// (SQLite's write transaction already runs alone).
+			err := tx.QueryRowContext(ctx, `SELECT id FROM lives WHERE tenant_id = $1 AND id = $2 FOR UPDATE`, tenantID, liveID).Scan(new(int64))
+			if errors.Is(err, sql.ErrNoRows) {
+				return store.ErrNotFound
+			} else if err != nil {
+				return err
+			}
+		}
 		l, err := get(ctx, tx, tenantID, liveID)
 		if err != nil {
 			return err
@@ -227,11 +238,11 @@ func (s *Service) ClaimResale(ctx context.Context, tenantID, resaleID, memberID 
 		if err != nil {
 			return err
 		}
-		if ok, err := store.Exists(ctx, tx, `SELECT COUNT(*) FROM resale_claims WHERE resale_id = $1 AND member_id = $2`, resaleID, memberID); err != nil || ok {
+		if ok, err := store.Exists(ctx, tx, `SELECT COUNT(*) FROM resale_claims WHERE tenant_id = $1 AND resale_id = $2 AND member_id = $3`,
+			tenantID, resaleID, memberID); err != nil || ok {
 			return orRepeat(err)
 		}
-		if ok, err := store.Exists(ctx, tx, `SELECT COUNT(*) FROM restock_requests WHERE tenant_id = $1 AND product_id = $2 AND member_id = $3`,
-			tenantID, rs.ProductID, memberID); err != nil || !ok {
+		if ok, err := offeredTo(ctx, tx, rs, memberID); err != nil || !ok {
 			if err != nil {
 				return err
 			}
@@ -264,6 +275,21 @@ func (s *Service) ClaimResale(ctx context.Context, tenantID, resaleID, memberID 
 		return no, ErrResaleRepeat
 	}
 	return no, err
+}
+
+// OfferedTo reports whether the re-sale was offered to member: they had
+// asked to be told about the product when it was made (a member who asks
+// later was not told and may not claim it).
+func (s *Service) OfferedTo(ctx context.Context, tenantID int64, rs Resale, memberID int64) (bool, error) {
+	if rs.TenantID != tenantID {
+		return false, nil
+	}
+	return offeredTo(ctx, s.db.R, rs, memberID)
+}
+
+func offeredTo(ctx context.Context, q store.Querier, rs Resale, memberID int64) (bool, error) {
+	return store.Exists(ctx, q, `SELECT COUNT(*) FROM restock_requests WHERE tenant_id = $1 AND product_id = $2 AND member_id = $3 AND at <= $4`,
+		rs.TenantID, rs.ProductID, memberID, store.Millis(rs.CreatedAt))
 }
 
 func orRepeat(err error) error {

@@ -274,6 +274,19 @@ func getChain(ctx context.Context, q store.Querier, tenantID, id int64) (Chain, 
 	return scanChain(q.QueryRowContext(ctx, `SELECT `+chainCols+` FROM chains WHERE tenant_id = $1 AND id = $2`, tenantID, id))
 }
 
+// lockChain reads the chain inside tx holding its row (FOR UPDATE on
+// PostgreSQL; SQLite's write transaction already runs alone), so the
+// replies and cancels of one chain decide one after the other: two "-1"s
+// cannot pick the same latest line, two "+1"s cannot both see the target
+// not yet reached. Nothing is written, so a refusal leaves tx usable.
+func (s *Service) lockChain(ctx context.Context, tx *store.Tx, tenantID, id int64) (Chain, error) {
+	lock := ""
+	if s.db.Dialect == store.Postgres {
+		lock = " FOR UPDATE"
+	}
+	return scanChain(tx.QueryRowContext(ctx, `SELECT `+chainCols+` FROM chains WHERE tenant_id = $1 AND id = $2`+lock, tenantID, id))
+}
+
 // Chains returns the tenant's chains, newest first.
 func (s *Service) Chains(ctx context.Context, tenantID int64, limit int) ([]Chain, error) {
 	rows, err := s.db.R.QueryContext(ctx, `SELECT `+chainCols+` FROM chains WHERE tenant_id = $1 ORDER BY id DESC LIMIT $2`, tenantID, limit)
@@ -327,7 +340,7 @@ func (s *Service) JoinChain(ctx context.Context, tenantID, chainID, memberID int
 // comes from the chain's row under its lock, so racing replies are
 // numbered 1..n without gap or repeat. Refusals write nothing.
 func (s *Service) JoinChainTx(ctx context.Context, tx *store.Tx, tenantID, chainID, memberID int64, option int, qty int64, src string, at time.Time) (Line, error) {
-	c, err := getChain(ctx, tx, tenantID, chainID)
+	c, err := s.lockChain(ctx, tx, tenantID, chainID)
 	if err != nil {
 		return Line{}, err
 	}
@@ -411,7 +424,7 @@ func (s *Service) CancelChain(ctx context.Context, tenantID, chainID, memberID i
 // CancelChainTx cancels member's latest standing line of an open chain
 // ("-1", "取消"). src names the request, so a repeat cancels nothing more.
 func (s *Service) CancelChainTx(ctx context.Context, tx *store.Tx, tenantID, chainID, memberID int64, src string, at time.Time) (Line, error) {
-	c, err := getChain(ctx, tx, tenantID, chainID)
+	c, err := s.lockChain(ctx, tx, tenantID, chainID)
 	if err != nil {
 		return Line{}, err
 	}

@@ -49,6 +49,10 @@ func (s *Server) staff(h staffHandler) http.HandlerFunc {
 			limitBody(w, r)
 			token := r.Header.Get("X-CSRF-Token")
 			if token == "" {
+				if err := r.ParseForm(); err != nil && errTooLarge(err) {
+					s.fail(w, r, err) // 413: the form is over the cap, not forged
+					return
+				}
 				token = r.PostFormValue("csrf")
 			}
 			if subtle.ConstantTimeCompare([]byte(token), []byte(c.Session.CSRFToken)) != 1 {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -37,6 +38,8 @@ func TestConsoleBadInput(t *testing.T) {
 		t.Fatalf("%d accounts stored from bad forms", n)
 	}
 	must(t, op.PostForm("/console/channels/999/check", url.Values{}), http.StatusNotFound)
+	// An oversized form is refused as too large (not as a forged one), storing nothing.
+	must(t, op.PostForm("/console/channels", url.Values{"kind": {"telegram"}, "name": {strings.Repeat("x", 70<<10)}}), http.StatusRequestEntityTooLarge)
 
 	// Polls: a closed one cannot be closed again.
 	id := startActivity(t, op, b, persona, url.Values{"kind": {"poll"}, "question": {"q"}, "options": {"a\nb"}})

@@ -2,6 +2,7 @@ package web
 
 import (
 	"encoding/csv"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"github.com/liveloop/liveloop/internal/campaign"
 	"github.com/liveloop/liveloop/internal/community"
 	"github.com/liveloop/liveloop/internal/sale"
+	"github.com/liveloop/liveloop/internal/store"
 )
 
 // flashRow is a flash sale as the console lists it.
@@ -127,6 +129,12 @@ func (s *Server) flashCreate(w http.ResponseWriter, r *http.Request, c *staffCtx
 	}
 	if err == nil && r.PostFormValue("price") == "" {
 		err = fmt.Errorf("%w: set the price", sale.ErrInvalid)
+	}
+	if err == nil && f.PersonaID != 0 {
+		// Another brand's persona is unknown here, as for a chain order.
+		if _, err = s.Bot.Persona(r.Context(), c.Tenant.ID, f.PersonaID); errors.Is(err, store.ErrNotFound) {
+			err = fmt.Errorf("%w: unknown persona", sale.ErrInvalid)
+		}
 	}
 	if err == nil {
 		f, err = s.Sales.CreateFlash(r.Context(), f)

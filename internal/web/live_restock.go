@@ -170,7 +170,7 @@ func (s *Server) memberResale(w http.ResponseWriter, r *http.Request) {
 		mine, err = s.Lives.ResaleClaimOf(r.Context(), mc.Tenant.ID, rs.ID, mc.Member.ID)
 	}
 	if err == nil {
-		asked, err = s.Lives.Requested(r.Context(), mc.Tenant.ID, rs.ProductID, mc.Member.ID)
+		asked, err = s.Lives.OfferedTo(r.Context(), mc.Tenant.ID, rs, mc.Member.ID)
 	}
 	if err != nil {
 		s.fail(w, r, err)

@@ -36,6 +36,9 @@ type chainCard struct {
 	Mine    []sale.Line
 	Prices  []string     // per option: "label ¥price" at the tier reached
 	Choices []optionView // the join buttons
+	// One-time ids of the join and cancel forms, made with the page: the
+	// same form sent twice (a double click, a resend) is one request.
+	JoinOnce, CancelOnce string
 }
 
 // saleCards are the group's sales on the chat page.
@@ -81,7 +84,8 @@ func (s *Server) chatSales(ctx context.Context, t tenant.Tenant, groupID, member
 			s.Logger.Warn("web: chat chain list", "chain", c.ID, "err", err)
 			continue
 		}
-		card := chainCard{ChainList: l, Rows: chainRows(l), Mine: l.MemberLines(memberID), Prices: chainFrameOf(l, now).Prices}
+		card := chainCard{ChainList: l, Rows: chainRows(l), Mine: l.MemberLines(memberID), Prices: chainFrameOf(l, now).Prices,
+			JoinOnce: randomID(), CancelOnce: randomID()}
 		for i, o := range l.Options {
 			card.Choices = append(card.Choices, optionView{N: i + 1, Label: o.Label})
 		}
@@ -125,6 +129,9 @@ func answerJSON(w http.ResponseWriter, v any) {
 func (s *Server) memberFlashClaim(w http.ResponseWriter, r *http.Request) {
 	limitBody(w, r)
 	mc, g, err := s.memberGroup(r)
+	if err == nil {
+		err = r.ParseForm() // an oversized body is refused, not read as an empty form
+	}
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -153,6 +160,9 @@ func (s *Server) memberFlashClaim(w http.ResponseWriter, r *http.Request) {
 func (s *Server) memberChainJoin(w http.ResponseWriter, r *http.Request) {
 	limitBody(w, r)
 	mc, g, err := s.memberGroup(r)
+	if err == nil {
+		err = r.ParseForm() // an oversized body is refused, not read as an empty form
+	}
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -198,6 +208,9 @@ func webSrc(memberID int64, r *http.Request) string {
 func (s *Server) memberChainCancel(w http.ResponseWriter, r *http.Request) {
 	limitBody(w, r)
 	mc, g, err := s.memberGroup(r)
+	if err == nil {
+		err = r.ParseForm() // an oversized body is refused, not read as an empty form
+	}
 	if err != nil {
 		s.fail(w, r, err)
 		return

@@ -2,11 +2,13 @@ package runner
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"strings"
 	"unicode/utf8"
 
+	"github.com/liveloop/liveloop/internal/bot"
 	"github.com/liveloop/liveloop/internal/live"
 	"github.com/liveloop/liveloop/internal/notify"
 	"github.com/liveloop/liveloop/internal/outbox"
@@ -52,7 +54,7 @@ func (r *Runner) WishesMeetLive(ctx context.Context, tx *store.Tx, l live.Live, 
 	if err != nil || len(wishes) == 0 {
 		return err
 	}
-	sp, err := r.speaker(ctx, l.TenantID, r.wishPersona(ctx, l.TenantID))
+	sp, err := r.speakerTx(ctx, tx, l.TenantID)
 	if err != nil {
 		return err
 	}
@@ -89,6 +91,45 @@ func (r *Runner) WishesMeetLive(ctx context.Context, tx *store.Tx, l live.Live, 
 		}
 	}
 	return nil
+}
+
+// speakerTx is the wishlist's speaker (speaker with wishPersona) read
+// through the hook's transaction: a read from the pool while the
+// transaction holds a connection could wait for ever once saves like it
+// hold them all (PostgreSQL).
+func (r *Runner) speakerTx(ctx context.Context, q store.Querier, tenantID int64) (speaker, error) {
+	var sp speaker
+	var created int64
+	t := &sp.tenant
+	err := q.QueryRowContext(ctx, `SELECT id, slug, name, timezone, locale, created_at FROM tenants WHERE id = $1`, tenantID).
+		Scan(&t.ID, &t.Slug, &t.Name, &t.Timezone, &t.Locale, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return sp, store.ErrNotFound
+	} else if err != nil {
+		return sp, err
+	}
+	t.CreatedAt = store.Time(created)
+	sp.lang = r.Catalog.Pick("", t.Locale)
+	var persona int64
+	err = q.QueryRowContext(ctx, `SELECT persona_id FROM bot_rules WHERE tenant_id = $1 AND kind = $2 ORDER BY id LIMIT 1`,
+		tenantID, string(bot.KindWishlist)).Scan(&persona)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return sp, err
+	}
+	if persona != 0 {
+		var role string
+		p := &sp.persona
+		err := q.QueryRowContext(ctx, `SELECT id, name, avatar_url, role FROM personas WHERE tenant_id = $1 AND id = $2`, tenantID, persona).
+			Scan(&p.ID, &p.Name, &p.AvatarURL, &role)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return sp, err
+		}
+		p.Role = bot.Role(role)
+	}
+	if sp.persona.Name == "" {
+		sp.persona.Name = r.Catalog.T(sp.lang, "bot.default_persona")
+	}
+	return sp, nil
 }
 
 // OfferResale stores a re-sale of a sold-out product and tells exactly the

@@ -11,15 +11,34 @@
     return Array.prototype.map.call(a, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
   }
 
-  // post sends a card's form as the browser would, asking for JSON.
+  // post sends a card's form as the browser would, asking for JSON. The
+  // form's one-time id (made with the page) goes with it and is renewed
+  // once the server has answered: a second click while the first is on
+  // its way is the same request, a click after it a new one.
   function post(form, extra) {
     var body = new URLSearchParams(new FormData(form));
     Object.keys(extra || {}).forEach(function (k) { body.set(k, extra[k]); });
     var id = form.querySelector("input[data-once]");
-    if (id) id.value = once();
     return fetch(form.action, { method: "POST", body: body, headers: { "Accept": "application/json" } }).then(function (r) {
+      if (id) id.value = once();
       return r.json().then(function (j) { return { ok: r.ok, body: j }; });
     });
+  }
+
+  // submit sends the form the plain way (when fetch failed), with the
+  // values a script post would have added (the clicked option).
+  function submit(form, extra) {
+    Object.keys(extra || {}).forEach(function (k) {
+      var input = form.querySelector('input[type=hidden][name="' + k + '"]');
+      if (!input) {
+        input = document.createElement("input");
+        input.type = "hidden";
+        input.name = k;
+        form.appendChild(input);
+      }
+      input.value = extra[k];
+    });
+    form.submit();
   }
 
   function showError(el, text) {
@@ -102,7 +121,7 @@
       showError(error, "");
       post(join, { option: btn.value }).then(function (res) {
         if (!res.ok) showError(error, res.body.message || res.body.error);
-      }).catch(function () { join.submit(); });
+      }).catch(function () { submit(join, { option: btn.value }); });
     });
     join.addEventListener("submit", function (e) { e.preventDefault(); });
     cancel.addEventListener("submit", function (e) {
