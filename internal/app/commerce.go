@@ -9,6 +9,7 @@ import (
 	"github.com/liveloop/liveloop/internal/commerce"
 	"github.com/liveloop/liveloop/internal/coupon"
 	"github.com/liveloop/liveloop/internal/i18n"
+	"github.com/liveloop/liveloop/internal/referral"
 	"github.com/liveloop/liveloop/internal/store"
 )
 
@@ -51,18 +52,23 @@ func (a *App) linkCommerce() {
 	a.Commerce.OnUpgrade = a.tierBundle
 	a.Referral.GrantCoupon = func(ctx context.Context, tx *store.Tx, tenantID, batchID, memberID int64, ref string) error {
 		_, err := a.Coupons.GrantTx(ctx, tx, tenantID, batchID, memberID, ref)
+		if errors.Is(err, coupon.ErrSoldOut) || errors.Is(err, coupon.ErrDisabled) || errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("%w: %w", referral.ErrCouponUnavailable, err) // the reward stands, noted
+		}
 		return err
 	}
 }
 
 // tierBundle grants the coupons of the tier a member moved up to, one per
-// batch, once (the ref names the tier). A batch that is sold out, disabled
-// or gone is logged and skipped: the upgrade and its order stand. Other
+// batch, once per member (the ref names the tier and the member: grant
+// refs are unique per batch, so a ref of the tier alone would serve the
+// first member only and fail the order of every later one). A batch that
+// is sold out, disabled or gone is logged and skipped: the upgrade and its order stand. Other
 // errors (the database's) fail the transaction, as they must on
 // PostgreSQL, where a failed statement aborts it.
 func (a *App) tierBundle(ctx context.Context, tx *store.Tx, tenantID, memberID int64, t commerce.Tier) error {
 	for _, batch := range t.CouponBatchIDs {
-		_, err := a.Coupons.GrantTx(ctx, tx, tenantID, batch, memberID, fmt.Sprintf("tier:%d", t.ID))
+		_, err := a.Coupons.GrantTx(ctx, tx, tenantID, batch, memberID, fmt.Sprintf("tier:%d:%d", t.ID, memberID))
 		switch {
 		case errors.Is(err, coupon.ErrSoldOut), errors.Is(err, coupon.ErrDisabled), errors.Is(err, store.ErrNotFound):
 			a.Logger.Warn("tier bundle: coupon not granted", "tenant", tenantID, "member", memberID, "tier", t.ID, "batch", batch, "reason", err)

@@ -18,6 +18,7 @@ func (a *App) buildCoupons(cat *i18n.Catalog) {
 	if a.Commerce != nil {
 		a.Coupons.TierRank = a.Commerce.TierRank
 	}
+	a.Members.OnMerge(a.Coupons.MoveMember) // the person holds both records' coupons
 }
 
 // perkInterval is how often due perks (member days, birthday gifts) run.

@@ -70,6 +70,7 @@ const (
 	MaxExternalRunes = 100
 	MaxLines         = 500
 	MaxAmountMinor   = 1_000_000_000_00 // a billion in major units
+	MaxQty           = 1_000_000        // of one line (order_lines.qty is a 32-bit INTEGER on PostgreSQL)
 )
 
 // NormPhone is the phone number as orders and members are matched by: its

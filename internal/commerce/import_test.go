@@ -309,3 +309,32 @@ func TestParseMoney(t *testing.T) {
 		}
 	}
 }
+
+// A quantity too large for a line (order_lines.qty is 32-bit on
+// PostgreSQL) is that row's error, not a failed batch that would take the
+// valid orders around it down with it on every retry; the shop API's
+// order with one is refused with the reason, as is a huge line price.
+func TestHugeQuantityIsARowError(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		f := setup(t, db, "huge")
+		file := genericHeader +
+			"H1,2026-02-01,10.00,,,,,,TEA,乌龙茶,1,10.00,\n" +
+			"H2,2026-02-01,10.00,,,,,,TEA,乌龙茶,3000000000,10.00,\n" +
+			"H3,2026-02-01,10.00,,,,,,TEA,乌龙茶,1,10.00,\n"
+		rep, err := f.importFile([]byte(file), commerce.ImportOptions{})
+		if err != nil {
+			t.Fatalf("import failed whole: %v", err)
+		}
+		if rep.Imported != 2 || rep.Errors != 1 || !rep.Done || len(rep.Problems) != 1 || rep.Problems[0].Row != 3 ||
+			!strings.Contains(rep.Problems[0].Reason, "quantity must be at most") {
+			t.Fatalf("report %+v", rep)
+		}
+		for _, l := range []commerce.Line{{SKU: "TEA", Qty: 3_000_000_000}, {SKU: "TEA", Qty: 1, UnitPriceMinor: 1 << 62}} {
+			_, _, err := f.svc.Record(context.Background(), commerce.Order{TenantID: f.tenant, ExternalID: "API-1", Source: commerce.FromAPI,
+				AmountMinor: 1, PaidAt: day0, Lines: []commerce.Line{l}})
+			if !errors.Is(err, store.ErrInvalid) || !strings.Contains(err.Error(), "line 1:") {
+				t.Fatalf("line %+v: %v", l, err)
+			}
+		}
+	})
+}

@@ -143,8 +143,12 @@ func ValidateOrder(o *Order, now time.Time) error {
 		switch {
 		case l.Qty <= 0:
 			problems = append(problems, fmt.Sprintf("line %d: quantity must be 1 or more", l.No))
+		case l.Qty > MaxQty:
+			problems = append(problems, fmt.Sprintf("line %d: quantity must be at most %d", l.No, MaxQty))
 		case l.UnitPriceMinor < 0:
 			problems = append(problems, fmt.Sprintf("line %d: negative price", l.No))
+		case l.UnitPriceMinor > MaxAmountMinor:
+			problems = append(problems, fmt.Sprintf("line %d: price is too large", l.No))
 		case !textnorm.Limit(l.SKU, MaxSKURunes) || !textnorm.Limit(l.Name, MaxNameRunes):
 			problems = append(problems, fmt.Sprintf("line %d: SKU or name is too long", l.No))
 		}

@@ -296,6 +296,16 @@ func (s *Service) PresaleDays(ctx context.Context, q store.Querier, tenantID, me
 	return t.PresaleDays, err
 }
 
+// TierRequired is JoinGate's refusal: the group is for members of Tier
+// and above (a store.ErrConflict).
+type TierRequired struct{ Tier string }
+
+func (e *TierRequired) Error() string {
+	return fmt.Sprintf("commerce: this group is for %s members and above", e.Tier)
+}
+
+func (e *TierRequired) Unwrap() error { return store.ErrConflict }
+
 // JoinGate refuses a member's join of a VIP group (a group some tier lists
 // among its benefits) when their tier ranks below the lowest such tier.
 func (s *Service) JoinGate(ctx context.Context, tenantID, groupID, memberID int64) error {
@@ -312,7 +322,7 @@ func (s *Service) JoinGate(ctx context.Context, tenantID, groupID, memberID int6
 			return err
 		}
 		if rank < t.Rank {
-			return fmt.Errorf("commerce: %w: this group is for %s members and above", store.ErrConflict, t.Name)
+			return &TierRequired{Tier: t.Name}
 		}
 		return nil
 	}

@@ -276,6 +276,16 @@ func (s *Service) Validate(b *Batch, now time.Time) error {
 	if b.PerMember < 1 || b.PerMember > MaxPerMember {
 		p = append(p, fmt.Sprintf("per-member limit must be 1 to %d", MaxPerMember))
 	}
+	if b.ValidDays == 0 && !b.ValidUntil.IsZero() {
+		// A code handed out after the end of validity is expired on
+		// arrival: claims end with the validity at the latest.
+		switch {
+		case b.ClosesAt.IsZero() && b.ValidUntil.After(now): // (a past end is refused above)
+			b.ClosesAt = b.ValidUntil
+		case b.ClosesAt.After(b.ValidUntil):
+			p = append(p, "claims must close by the end of validity")
+		}
+	}
 	if !b.ClosesAt.IsZero() && !b.ClosesAt.After(b.OpensAt) {
 		p = append(p, "claims must close after they open")
 	}
@@ -523,4 +533,33 @@ func (s *Service) MemberCodes(ctx context.Context, tenantID, memberID int64) ([]
 		c.BatchName, c.Kind, c.AmountMinor, c.Percent, c.MinSpend = name, Kind(kind), amount, pct, spend
 		return c, err
 	})
+}
+
+// MoveMember moves the coupons of the merged record from to the person
+// to, inside the merge's transaction (member.MergeHook): the codes, the
+// holder counts (added up, so the per-member limit counts both records'
+// claims) and the birthday, unless the person gave one.
+func (s *Service) MoveMember(ctx context.Context, tx *store.Tx, tenantID, from, to int64) error {
+	move := []string{
+		`UPDATE coupon_codes SET member_id = $3 WHERE tenant_id = $1 AND member_id = $2`,
+		`INSERT INTO coupon_holders (tenant_id, batch_id, member_id, held)
+			SELECT tenant_id, batch_id, CAST($3 AS BIGINT), held FROM coupon_holders WHERE tenant_id = $1 AND member_id = $2
+			ON CONFLICT (batch_id, member_id) DO UPDATE SET held = coupon_holders.held + excluded.held`,
+		`INSERT INTO coupon_birthdays (tenant_id, member_id, month, day, set_at)
+			SELECT tenant_id, CAST($3 AS BIGINT), month, day, set_at FROM coupon_birthdays WHERE tenant_id = $1 AND member_id = $2
+			ON CONFLICT (tenant_id, member_id) DO NOTHING`,
+	}
+	for _, q := range move {
+		if _, err := tx.ExecContext(ctx, q, tenantID, from, to); err != nil {
+			return fmt.Errorf("coupon: move member %d to %d: %w", from, to, err)
+		}
+	}
+	// Two statements: PostgreSQL refuses an argument a statement does not use.
+	for _, q := range []string{`DELETE FROM coupon_holders WHERE tenant_id = $1 AND member_id = $2`,
+		`DELETE FROM coupon_birthdays WHERE tenant_id = $1 AND member_id = $2`} {
+		if _, err := tx.ExecContext(ctx, q, tenantID, from); err != nil {
+			return fmt.Errorf("coupon: move member %d to %d: %w", from, to, err)
+		}
+	}
+	return nil
 }

@@ -32,6 +32,11 @@ type Perk struct {
 	Weekday    int // member day: 0 (Sunday) – 6; -1 none
 	Active     bool
 	CreatedAt  time.Time
+
+	// The last day it ran (filled by Perks): "" when never.
+	LastDay     string
+	LastGranted int
+	LastSkipped int // left out: sold out, a disabled or expired batch
 }
 
 // DueOn reports whether the perk grants on the local date day.
@@ -105,13 +110,41 @@ func scanPerk(r scanner) (Perk, error) {
 	return p, err
 }
 
-// Perks returns the tenant's perks.
+// Perks returns the tenant's perks, each with its last run.
 func (s *Service) Perks(ctx context.Context, tenantID int64) ([]Perk, error) {
 	rows, err := s.db.R.QueryContext(ctx, `SELECT `+perkCols+` FROM coupon_perks WHERE tenant_id = $1 ORDER BY id`, tenantID)
 	if err != nil {
 		return nil, err
 	}
-	return store.Collect(rows, scanPerk)
+	perks, err := store.Collect(rows, scanPerk)
+	if err != nil || len(perks) == 0 {
+		return perks, err
+	}
+	rows, err = s.db.R.QueryContext(ctx, `SELECT r.perk_id, r.day, r.granted, r.skipped FROM coupon_perk_runs r
+		WHERE r.tenant_id = $1 AND r.day = (SELECT MAX(l.day) FROM coupon_perk_runs l WHERE l.tenant_id = r.tenant_id AND l.perk_id = r.perk_id)`, tenantID)
+	if err != nil {
+		return nil, err
+	}
+	type last struct {
+		perk             int64
+		day              string
+		granted, skipped int
+	}
+	runs, err := store.Collect(rows, func(r scanner) (last, error) {
+		var l last
+		return l, r.Scan(&l.perk, &l.day, &l.granted, &l.skipped)
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, l := range runs {
+		for i := range perks {
+			if perks[i].ID == l.perk {
+				perks[i].LastDay, perks[i].LastGranted, perks[i].LastSkipped = l.day, l.granted, l.skipped
+			}
+		}
+	}
+	return perks, nil
 }
 
 // SetPerkActive turns a perk on or off.
@@ -228,6 +261,11 @@ func (s *Service) runPerk(ctx context.Context, p Perk, day time.Time, brandLang 
 		return run, err
 	}
 	run.Day = date
+	if b.ValidDays == 0 && !b.ValidUntil.IsZero() && !now.Before(b.ValidUntil) {
+		// The batch's codes have expired: granting one is no gift.
+		run.Skipped = len(members)
+		return run, s.markRun(ctx, p, date, run, now)
+	}
 	for _, m := range members {
 		ref := fmt.Sprintf("perk:%d:%s:%d", p.ID, date, m)
 		if p.Kind == Birthday {

@@ -16,6 +16,10 @@ import (
 // MaxOrderIDLen bounds a shop's order id.
 const MaxOrderIDLen = 100
 
+// maxCodeLen bounds a code sent by a shop (a prefix, "-" and the code are
+// at most 19 characters).
+const maxCodeLen = 40
+
 // Redemption is what a code grants an order.
 type Redemption struct {
 	Code          string    `json:"code"`
@@ -60,8 +64,11 @@ func Grant(c Code, b Batch, amount, threshold int64, now time.Time) (Redemption,
 func checkOrder(code, orderID string, amount int64) (string, string, error) {
 	code, orderID = NormalizeCode(code), textnorm.Line(orderID)
 	var p []string
-	if code == "" || len(code) > 40 {
+	switch {
+	case code == "":
 		p = append(p, "code is missing")
+	case len(code) > maxCodeLen:
+		p = append(p, fmt.Sprintf("code is longer than %d characters: no code of this brand is", maxCodeLen))
 	}
 	if orderID == "" || len(orderID) > MaxOrderIDLen {
 		p = append(p, fmt.Sprintf("order_id must be 1 to %d characters", MaxOrderIDLen))
@@ -146,7 +153,7 @@ func (s *Service) Redeem(ctx context.Context, tenantID int64, code, orderID stri
 			r, err = replayed(c, b, orderID)
 			return err
 		}
-		now := s.now().UTC()
+		now := s.now().UTC().Truncate(time.Millisecond) // as stored, so a replay answers the same
 		if r, err = Grant(c, b, amount, threshold, now); err != nil {
 			return err
 		}

@@ -41,7 +41,10 @@ type Message struct {
 
 // DMTx queues m inside tx. It reports whether a row was queued (false: the
 // key was queued before). A member with no reachable channel is
-// ErrUnreachable, which callers usually record and move past.
+// ErrUnreachable, which callers usually record and move past; so is a
+// message the outbox refuses for that member (the channel of a bot the
+// installation no longer runs, a text over the channel's limit), wrapping
+// the outbox's reason: the change it tells of stands either way.
 func (n *Notifier) DMTx(ctx context.Context, tx *store.Tx, m Message) (bool, error) {
 	ch, err := ChannelTx(ctx, tx, m.TenantID, m.MemberID)
 	if err != nil {
@@ -49,6 +52,9 @@ func (n *Notifier) DMTx(ctx context.Context, tx *store.Tx, m Message) (bool, err
 	}
 	_, created, err := n.Outbox.EnqueueTx(ctx, tx, outbox.Item{TenantID: m.TenantID, Channel: ch, MemberID: m.MemberID,
 		IdemKey: m.Key, Body: m.Body, SenderName: m.Sender})
+	if errors.Is(err, outbox.ErrInvalid) {
+		return false, fmt.Errorf("%w: %w", ErrUnreachable, err)
+	}
 	return created, err
 }
 
@@ -103,7 +109,7 @@ func ChannelTx(ctx context.Context, q store.Querier, tenantID, memberID int64) (
 		WHERE gm.tenant_id = $1 AND gm.member_id = $2 AND g.channel LIKE $3 ORDER BY gm.joined_at DESC, gm.group_id DESC LIMIT 1`,
 		tenantID, memberID, ch+"/%").Scan(&g)
 	if errors.Is(err, sql.ErrNoRows) {
-		return "", fmt.Errorf("%w: the member is in no %s group of the brand's bots", store.ErrInvalid, ch)
+		return "", fmt.Errorf("%w: the member is in no %s group of the brand's bots", ErrUnreachable, ch)
 	}
 	return g, err
 }

@@ -100,3 +100,45 @@ func TestChannelAndDM(t *testing.T) {
 		}
 	})
 }
+
+// TestDMUnqueueableIsUnreachable: a member whose only way in is a bot the
+// installation no longer runs (its channel is not registered) cannot be
+// written to: DMTx says ErrUnreachable, which every caller records and
+// moves past, instead of the outbox's own error, which callers took for a
+// failure (a perk pass or a referral settlement stopped on it, forever).
+func TestDMUnqueueableIsUnreachable(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		exec := func(q string, args ...any) int64 {
+			t.Helper()
+			var id int64
+			if err := db.W.QueryRowContext(ctx, q+` RETURNING id`, args...).Scan(&id); err != nil {
+				t.Fatal(err)
+			}
+			return id
+		}
+		tid := exec(`INSERT INTO tenants (slug, name, created_at) VALUES ('u', 'u', 1)`)
+		m := exec(`INSERT INTO members (tenant_id, display_name, locale, created_at) VALUES ($1, 'tg', 'en', 1)`, tid)
+		exec(`INSERT INTO identities (tenant_id, member_id, channel, external_id, display_name, created_at) VALUES ($1, $2, 'telegram', '9', '', 1)`, tid, m)
+		g := exec(`INSERT INTO community_groups (tenant_id, channel, external_id, name, kind, created_at) VALUES ($1, 'telegram/gone', '-1', 'g', 'vertical', 1)`, tid)
+		if _, err := db.W.ExecContext(ctx, `INSERT INTO group_members (tenant_id, group_id, member_id, joined_at) VALUES ($1, $2, $3, 1)`, tid, g, m); err != nil {
+			t.Fatal(err)
+		}
+		log := event.NewLog(db, event.NewLocalBus())
+		n := &notify.Notifier{Outbox: outbox.New(db, channel.NewRegistry(webchat.New(log)), slog.New(slog.NewTextHandler(io.Discard, nil)))}
+		err := db.InTx(ctx, func(tx *store.Tx) error {
+			_, err := n.DMTx(ctx, tx, notify.Message{TenantID: tid, MemberID: m, Key: "k", Body: "hi"})
+			return err
+		})
+		if !errors.Is(err, notify.ErrUnreachable) || !errors.Is(err, outbox.ErrInvalid) {
+			t.Fatalf("a member on an unregistered bot: %v; want ErrUnreachable (wrapping the outbox's reason)", err)
+		}
+		// On Telegram, but in none of the brand's groups there: unreachable
+		// too (sale.dm, for one, moves past ErrUnreachable only).
+		lone := exec(`INSERT INTO members (tenant_id, display_name, locale, created_at) VALUES ($1, 'lone', 'en', 1)`, tid)
+		exec(`INSERT INTO identities (tenant_id, member_id, channel, external_id, display_name, created_at) VALUES ($1, $2, 'telegram', '10', '', 1)`, tid, lone)
+		if _, err := notify.ChannelTx(ctx, db.R, tid, lone); !errors.Is(err, notify.ErrUnreachable) {
+			t.Fatalf("a Telegram member in no group: %v; want ErrUnreachable", err)
+		}
+	})
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -447,6 +448,76 @@ func TestCouponReward(t *testing.T) {
 		}
 		if want := Ref(c.ID, ref, 1); len(refs) != 1 || refs[0] != want {
 			t.Fatalf("coupon grants %v, want [%s]", refs, want)
+		}
+	})
+}
+
+// TestSettleCouponTrouble: a coupon reward whose batch cannot give a
+// coupon (sold out, gone) stands without it, with a note, and an invite
+// whose reward fails outright does not stop the pass from deciding the
+// invites after it.
+func TestSettleCouponTrouble(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		f := setup(t, db)
+		f.svc.GrantCoupon = func(ctx context.Context, tx *store.Tx, tenantID, batchID, memberID int64, ref string) error {
+			switch batchID {
+			case 7:
+				return fmt.Errorf("%w: all coupons of this batch are taken", ErrCouponUnavailable)
+			case 9:
+				return errors.New("boom")
+			}
+			return nil
+		}
+		g := f.group(t, "g")
+		mk := func(name string, rw Reward) Campaign {
+			c, err := f.svc.CreateCampaign(ctx, Campaign{TenantID: f.tenant, Name: name, GroupID: g.ID, StayDays: 1,
+				StartsAt: f.now, EndsAt: f.now.Add(time.Hour), Rewards: []Reward{rw}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return c
+		}
+		broken := mk("broken", Reward{Threshold: 1, CouponBatchID: 9})
+		soldOut := mk("sold out", Reward{Threshold: 1, Points: 10, CouponBatchID: 7})
+		invite := func(c Campaign, ref, inv int64) {
+			t.Helper()
+			err := db.InTx(ctx, func(tx *store.Tx) error {
+				if _, err := f.comm.JoinTx(ctx, tx, community.JoinRequest{TenantID: f.tenant, GroupID: g.ID, MemberID: inv, Source: "t"}); err != nil {
+					return err
+				}
+				_, _, err := f.svc.RecordInviteTx(ctx, tx, InviteRequest{Campaign: c, ReferrerID: ref, InviteeID: inv, GroupID: g.ID})
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		r1, r2 := f.member(t, "r1"), f.member(t, "r2")
+		invite(broken, r1, f.member(t, "i1")) // decided first: its reward fails
+		invite(soldOut, r2, f.member(t, "i2"))
+		f.advance(25 * time.Hour)
+		res, err := f.svc.Settle(ctx)
+		if err == nil || !strings.Contains(err.Error(), "boom") {
+			t.Fatalf("settle should report the broken reward: %v", err)
+		}
+		if res.Validated != 1 || res.Granted != 1 {
+			t.Fatalf("settle %+v: the invite after the broken one was not decided", res)
+		}
+		if n, _ := f.svc.Count(ctx, f.tenant, broken.ID, 0); n.Pending != 1 {
+			t.Fatalf("the broken invite is left pending for the next pass: %+v", n)
+		}
+		grants, err := f.svc.Grants(ctx, f.tenant, soldOut.ID, 0)
+		if err != nil || len(grants) != 1 || !strings.Contains(grants[0].Note, "coupon not given") {
+			t.Fatalf("grants %+v %v", grants, err)
+		}
+		if bal, _ := f.loy.Balance(ctx, f.tenant, r2); bal != 10 {
+			t.Fatalf("points %d, want 10", bal)
+		}
+		var dm string
+		db.R.QueryRowContext(ctx, `SELECT body FROM outbox WHERE tenant_id = $1 AND member_id = $2`, f.tenant, r2).Scan(&dm)
+		if dm == "" || strings.Contains(dm, "coupon") || strings.Contains(dm, "券") {
+			t.Fatalf("the DM must not promise the coupon: %q", dm)
 		}
 	})
 }

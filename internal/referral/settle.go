@@ -36,6 +36,7 @@ type pendingInvite struct {
 // or on two nodes — changes nothing more.
 func (s *Service) Settle(ctx context.Context) (SettleResult, error) {
 	var res SettleResult
+	var errs []error
 	now := s.Now()
 	var after int64
 	for {
@@ -62,8 +63,14 @@ func (s *Service) Settle(ctx context.Context) (SettleResult, error) {
 			return res, err
 		}
 		for _, p := range batch {
+			// One invite that cannot be decided (its reward's transaction
+			// fails) is reported and retried by the next pass; it does not
+			// hold up the invites after it, of this brand or another.
 			if _, err := s.decide(ctx, p, now, &res); err != nil {
-				return res, err
+				if ctx.Err() != nil {
+					return res, errors.Join(append(errs, err)...)
+				}
+				errs = append(errs, err)
 			}
 		}
 		if len(batch) < 200 {
@@ -77,7 +84,7 @@ func (s *Service) Settle(ctx context.Context) (SettleResult, error) {
 			AND r.threshold <= (SELECT COUNT(*) FROM referral_invites v WHERE v.campaign_id = i.campaign_id AND v.referrer_id = i.referrer_id AND v.status = 'valid'))
 		> (SELECT COUNT(*) FROM referral_grants g WHERE g.campaign_id = i.campaign_id AND g.member_id = i.referrer_id)`)
 	if err != nil {
-		return res, fmt.Errorf("referral: owed rewards: %w", err)
+		return res, errors.Join(append(errs, fmt.Errorf("referral: owed rewards: %w", err))...)
 	}
 	type owed struct{ tenantID, campaignID, memberID int64 }
 	var todo []owed
@@ -97,10 +104,13 @@ func (s *Service) Settle(ctx context.Context) (SettleResult, error) {
 			return err
 		})
 		if err != nil {
-			return res, err
+			if ctx.Err() != nil {
+				return res, errors.Join(append(errs, err)...)
+			}
+			errs = append(errs, fmt.Errorf("referral: rewards of member %d in campaign %d: %w", o.memberID, o.campaignID, err))
 		}
 	}
-	return res, nil
+	return res, errors.Join(errs...)
 }
 
 // decide takes one pending invite to its verdict (or leaves it pending).
@@ -176,6 +186,11 @@ func (s *Service) decide(ctx context.Context, p pendingInvite, now time.Time, re
 	return status, nil
 }
 
+// ErrCouponUnavailable is what GrantCoupon wraps when the batch cannot
+// give a coupon (sold out, disabled, not the brand's): the reward is
+// recorded without it, with a note, instead of failing every pass.
+var ErrCouponUnavailable = errors.New("referral: the coupon batch cannot give a coupon")
+
 // Ref is the idempotency key of a reward: the ledger entry and the coupon
 // of a threshold carry it.
 func Ref(campaignID, memberID int64, threshold int) string {
@@ -216,11 +231,20 @@ func (s *Service) rewardTx(ctx context.Context, tx *store.Tx, tenantID, campaign
 				return granted, fmt.Errorf("referral: points: %w", err)
 			}
 		}
+		var notes []string
+		told := rw
 		if rw.CouponBatchID > 0 {
 			if s.GrantCoupon == nil {
 				return granted, fmt.Errorf("referral: campaign %d rewards a coupon but coupons are not available", campaignID)
 			}
-			if err := s.GrantCoupon(ctx, tx, tenantID, rw.CouponBatchID, memberID, ref); err != nil {
+			err := s.GrantCoupon(ctx, tx, tenantID, rw.CouponBatchID, memberID, ref)
+			switch {
+			case errors.Is(err, ErrCouponUnavailable):
+				// Sold out, disabled or gone: the reward stands without the
+				// coupon, and the operator sees why on the grant.
+				notes = append(notes, "coupon not given: "+err.Error())
+				told.CouponBatchID = 0
+			case err != nil:
 				return granted, fmt.Errorf("referral: coupon: %w", err)
 			}
 		}
@@ -229,11 +253,16 @@ func (s *Service) rewardTx(ctx context.Context, tx *store.Tx, tenantID, campaign
 			Data: event.MustData(event.ReferralData{CampaignID: campaignID, Threshold: rw.Threshold})}); err != nil {
 			return granted, err
 		}
-		note, err := s.tellTx(ctx, tx, c, memberID, rw, ref)
-		if err != nil {
-			return granted, err
+		if told.Points > 0 || told.CouponBatchID > 0 || told.Gift != "" {
+			note, err := s.tellTx(ctx, tx, c, memberID, told, ref)
+			if err != nil {
+				return granted, err
+			}
+			if note != "" {
+				notes = append(notes, note)
+			}
 		}
-		if note != "" {
+		if note := strings.Join(notes, "; "); note != "" {
 			if _, err := tx.ExecContext(ctx, `UPDATE referral_grants SET note = $3 WHERE tenant_id = $1 AND id = $2`, tenantID, id, note); err != nil {
 				return granted, err
 			}

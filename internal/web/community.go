@@ -8,6 +8,7 @@ import (
 
 	"github.com/liveloop/liveloop/internal/bot"
 	"github.com/liveloop/liveloop/internal/channel/webchat"
+	"github.com/liveloop/liveloop/internal/commerce"
 	"github.com/liveloop/liveloop/internal/community"
 	"github.com/liveloop/liveloop/internal/event"
 	"github.com/liveloop/liveloop/internal/member"
@@ -182,7 +183,11 @@ func (s *Server) doJoin(w http.ResponseWriter, r *http.Request, jt joinTarget) {
 			return true
 		}
 		if err := s.JoinGate(ctx, t.ID, groupID, gateMember); err != nil {
-			again(http.StatusForbidden, detail(err))
+			msg := detail(err)
+			if tr := (*commerce.TierRequired)(nil); errors.As(err, &tr) {
+				msg = s.Catalog.T(s.lang(r, t.Locale), "join.tier_required", tr.Tier)
+			}
+			again(http.StatusForbidden, msg)
 			return false
 		}
 		gated[groupID] = true

@@ -349,7 +349,12 @@ func (s *Server) referralCreate(w http.ResponseWriter, r *http.Request, c *staff
 	loc := c.Tenant.Location()
 	d := campaignDraft{Name: r.PostFormValue("name"), Target: r.PostFormValue("target"),
 		StartsAt: r.PostFormValue("starts_at"), EndsAt: r.PostFormValue("ends_at")}
-	d.StayDays, _ = strconv.Atoi(strings.TrimSpace(r.PostFormValue("stay_days")))
+	var err error
+	if v := strings.TrimSpace(r.PostFormValue("stay_days")); v != "" {
+		if d.StayDays, err = strconv.Atoi(v); err != nil {
+			d.StayDays = -1 // refused below with the valid range, not taken as 0
+		}
+	}
 	cp := referral.Campaign{TenantID: c.Tenant.ID, Name: d.Name, StayDays: d.StayDays}
 	bad := func(msg string) {
 		s.renderReferrals(w, r, c, http.StatusBadRequest, d, msg)
@@ -362,7 +367,6 @@ func (s *Server) referralCreate(w http.ResponseWriter, r *http.Request, c *staff
 	case "group":
 		cp.GroupID = id
 	}
-	var err error
 	if cp.StartsAt, err = time.ParseInLocation(datetimeLocal, d.StartsAt, loc); err != nil {
 		bad(s.Catalog.T(c.Lang, "referral.bad_time"))
 		return
@@ -390,6 +394,10 @@ func (s *Server) referralCreate(w http.ResponseWriter, r *http.Request, c *staff
 		}
 		if e1 != nil || e2 != nil || e3 != nil {
 			bad(s.Catalog.T(c.Lang, "referral.bad_reward", i))
+			return
+		}
+		if foreign := s.foreignBatches(r, c.Tenant.ID, rw.CouponBatchID); len(foreign) > 0 {
+			bad(foreign[0])
 			return
 		}
 		rw.Gift = rd.Gift

@@ -143,6 +143,7 @@ func (s *Server) tierSave(w http.ResponseWriter, r *http.Request, c *staffCtx) {
 		}
 		row.ID = id
 	}
+	problems = append(problems, s.foreignBatches(r, c.Tenant.ID, row.CouponBatchIDs...)...)
 	var err error
 	if len(problems) > 0 {
 		err = fmt.Errorf("%w: %s", store.ErrInvalid, strings.Join(problems, "; "))
@@ -194,4 +195,19 @@ func (s *Server) tierMembers(w http.ResponseWriter, r *http.Request, c *staffCtx
 		rows[i] = row{m, money(m.SpendMinor)}
 	}
 	s.render(w, r, "tiers_members", s.staffPage(c, t.Name, "commerce", map[string]any{"Tier": t, "Members": rows}))
+}
+
+// foreignBatches names the coupon batch ids that are not the brand's: a
+// coupon reward or bundle must be one of its own batches.
+func (s *Server) foreignBatches(r *http.Request, tenantID int64, ids ...int64) []string {
+	var out []string
+	for _, id := range ids {
+		if id <= 0 || s.Coupons == nil {
+			continue
+		}
+		if _, err := s.Coupons.Batch(r.Context(), tenantID, id); errors.Is(err, store.ErrNotFound) {
+			out = append(out, fmt.Sprintf("coupon batch %d is not one of your coupons", id))
+		}
+	}
+	return out
 }

@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -111,10 +112,20 @@ func (s *Server) memberCoupons(w http.ResponseWriter, r *http.Request) {
 	if threshold > 0 {
 		free = couponYuan(threshold)
 	}
+	// The claim's redirect names the code or the refusal; the page shows
+	// only a code the member holds and a reason it knows, so a link
+	// cannot make it announce anything else.
 	q := r.URL.Query()
+	claimed, refused := q.Get("claimed"), q.Get("refused")
+	if !slices.ContainsFunc(codes, func(c coupon.Code) bool { return c.Code == claimed }) {
+		claimed = ""
+	}
+	if !s.Catalog.Has("coupons.why." + refused) {
+		refused = ""
+	}
 	s.render(w, r, "member_coupons", s.memberPage(r, mc.Tenant, s.Catalog.T(lang, "coupons.title"), map[string]any{
 		"Tenant": mc.Tenant, "Member": mc.Member, "Offers": ov, "Codes": cv, "FreeShipping": free,
-		"Month": month, "Day": day, "Claimed": q.Get("claimed"), "Refused": q.Get("refused"), "Saved": q.Get("saved") != "",
+		"Month": month, "Day": day, "Claimed": claimed, "Refused": refused, "Saved": q.Get("saved") != "",
 		"Months": []int{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12},
 	}))
 }
