@@ -24,7 +24,7 @@ import (
 func BenchmarkClaim(b *testing.B) {
 	for _, d := range storetest.Dialects {
 		for _, mode := range []string{"exact", "oversold"} {
-			for _, g := range []int{1, 32} {
+			for _, g := range []int{1, 32, 64} {
 				b.Run(fmt.Sprintf("%s/%s/goroutines=%d", d, mode, g), func(b *testing.B) {
 					ctx := context.Background()
 					f := setup(b, storetest.Open(b, d), "bench", b.N/coupon.MaxPerMember+1)
@@ -53,6 +53,9 @@ func BenchmarkClaim(b *testing.B) {
 					wg.Wait()
 					b.StopTimer()
 					b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "claims/s")
+					if batches, requests := f.db.GroupStats(); batches > 0 {
+						b.ReportMetric(float64(requests)/float64(batches), "claims/commit")
+					}
 					want := min(int64(b.N), stock)
 					handed := count(b, f.db, `SELECT COUNT(*) FROM coupon_codes WHERE batch_id = $1 AND member_id <> 0`, bt.ID)
 					if !b.Failed() && (ok.Load() != want || int64(handed) != want) {

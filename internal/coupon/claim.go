@@ -124,6 +124,11 @@ func hasFree(ctx context.Context, q store.Querier, tenantID, batchID int64) (boo
 // with FOR UPDATE SKIP LOCKED, so claims by different members take
 // different rows instead of queueing on a counter) and coupon_issued is
 // appended. No row, no code: the stock cannot be exceeded.
+//
+// The transaction is shared: claims arriving together are group-committed
+// (store.DB.InGroupTx), each in its own savepoint, so a refused claim
+// (over the limit, sold out) is rolled back alone and a thousand members
+// claiming at once pay for a few commits, not a thousand.
 func (s *Service) Claim(ctx context.Context, tenantID, batchID, memberID int64) (Code, error) {
 	now := s.now().UTC()
 	b, err := s.claimable(ctx, tenantID, batchID, memberID, now)
@@ -131,7 +136,7 @@ func (s *Service) Claim(ctx context.Context, tenantID, batchID, memberID int64) 
 		return Code{}, err
 	}
 	var c Code
-	err = s.db.InTx(ctx, func(tx *store.Tx) error {
+	err = s.db.InGroupTx(ctx, func(ctx context.Context, tx *store.Tx) error {
 		var n int
 		err := tx.QueryRowContext(ctx, `INSERT INTO coupon_holders (tenant_id, batch_id, member_id, held) VALUES ($1, $2, $3, 1)
 			ON CONFLICT (batch_id, member_id) DO UPDATE SET held = coupon_holders.held + 1 WHERE coupon_holders.held < $4
@@ -156,7 +161,7 @@ func (s *Service) claimable(ctx context.Context, tenantID, batchID, memberID int
 		return Batch{}, fmt.Errorf("%w: identify yourself to claim a coupon", store.ErrInvalid)
 	}
 	var isMember, n, free int
-	b, err := scanBatch(s.db.R.QueryRowContext(ctx, `SELECT `+batchCols+`,
+	b, err := scanBatch(s.db.ReadRow(ctx, `SELECT `+batchCols+`,
 		(SELECT COUNT(*) FROM members m WHERE m.tenant_id = b.tenant_id AND m.id = $3 AND m.merged_into IS NULL),
 		COALESCE((SELECT h.held FROM coupon_holders h WHERE h.tenant_id = b.tenant_id AND h.batch_id = b.id AND h.member_id = $3), 0),
 		(SELECT COUNT(*) FROM (SELECT 1 FROM coupon_codes c WHERE c.batch_id = b.id AND c.tenant_id = b.tenant_id AND c.member_id = 0 LIMIT 1) x)

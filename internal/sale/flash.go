@@ -321,12 +321,15 @@ const (
 	ViaButton  = "button"
 )
 
-// ClaimFlash takes one unit for member in its own transaction (see
-// ClaimFlashTx). groupID is where they claimed (0: any of the sale's
-// groups they are in).
+// ClaimFlash takes one unit for member (see ClaimFlashTx). groupID is
+// where they claimed (0: any of the sale's groups they are in). Claims
+// arriving together are group-committed (store.DB.InGroupTx): one
+// transaction for the lot, each claim in its own savepoint, so a refused
+// claim is rolled back alone — its event and confirmation with it — and
+// the stock's row is locked once per batch, not once per claim.
 func (s *Service) ClaimFlash(ctx context.Context, tenantID, saleID, memberID, groupID int64, via string) (Claim, error) {
 	var c Claim
-	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+	err := s.db.InGroupTx(ctx, func(ctx context.Context, tx *store.Tx) error {
 		var err error
 		c, err = s.ClaimFlashTx(ctx, tx, tenantID, saleID, memberID, groupID, via, s.now().UTC())
 		return err

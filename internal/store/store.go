@@ -55,6 +55,10 @@ type DB struct {
 	// ordered serialises a commit with its ordered hooks (publishing
 	// events), so events are published in the order they committed.
 	ordered sync.Mutex
+	// group batches small write transactions (InGroupTx, group.go).
+	groupOnce sync.Once
+	group     *Group
+	reads     readStmts // ReadRow's prepared statements (SQLite)
 }
 
 // Open opens the database named by dsn: a postgres:// or postgresql:// URL,
@@ -167,6 +171,18 @@ type Tx struct {
 	*sql.Tx
 	after   []func()
 	ordered []func()
+	saves   []savepoint // open savepoints, innermost last
+	// cache: prepared statements (a group batch on SQLite; stmtcache.go),
+	// bound: those bound to this transaction.
+	cache *stmtCache
+	bound map[string]*sql.Stmt
+}
+
+// savepoint is an open SAVEPOINT and how many hooks were registered when
+// it was set, so rolling back to it drops the hooks registered since.
+type savepoint struct {
+	name           string
+	after, ordered int
 }
 
 // AfterCommit registers fn to run once the transaction has committed.
@@ -191,6 +207,13 @@ func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 		_ = sqlTx.Rollback()
 		return err
 	}
+	return db.commit(tx)
+}
+
+// commit commits tx and runs its hooks: the ordered ones first, in commit
+// order (see AfterCommitInOrder), then the others.
+func (db *DB) commit(tx *Tx) error {
+	sqlTx := tx.Tx
 	if len(tx.ordered) > 0 && db.Dialect == SQLite {
 		// Free on SQLite, whose commits are serial anyway. On PostgreSQL
 		// this would serialise every event-writing commit of the process
