@@ -13,6 +13,7 @@ import (
 
 	"github.com/liveloop/liveloop/internal/bot"
 	"github.com/liveloop/liveloop/internal/campaign"
+	"github.com/liveloop/liveloop/internal/commerce"
 	"github.com/liveloop/liveloop/internal/community"
 	"github.com/liveloop/liveloop/internal/live"
 	"github.com/liveloop/liveloop/internal/store"
@@ -479,6 +480,7 @@ type stepRow struct {
 	Target                               campaign.TargetKind
 	Groups                               map[int64]bool
 	SegTags, SegMinPoints, SegActiveDays string
+	SegMinTier                           int64 // a tier's rank (0: any)
 	SegJoinSource, SegWished             string
 	SegGroup                             int64
 	Removed                              bool
@@ -501,7 +503,7 @@ func rowsOf(p campaign.Playbook) []stepRow {
 			Content: st.ContentID, Target: st.Target.Kind, Groups: map[int64]bool{},
 			SegTags: strings.Join(st.Target.Segment.Tags, ", "), SegMinPoints: itoa(st.Target.Segment.MinPoints),
 			SegActiveDays: itoa(int64(st.Target.Segment.ActiveDays)), SegJoinSource: st.Target.Segment.JoinSource,
-			SegWished: st.Target.Segment.WishedProduct, SegGroup: st.Target.Segment.GroupID}
+			SegWished: st.Target.Segment.WishedProduct, SegGroup: st.Target.Segment.GroupID, SegMinTier: int64(st.Target.Segment.MinTier)}
 		for _, g := range st.Target.Groups {
 			row.Groups[g] = true
 		}
@@ -531,7 +533,8 @@ func rowsFromForm(r *http.Request) []stepRow {
 			Best: v("best") == "on", Content: formInt(r, pre+"content"), Target: campaign.TargetKind(v("target")),
 			Groups: map[int64]bool{}, SegTags: v("seg_tags"), SegMinPoints: v("seg_min_points"), SegActiveDays: v("seg_active_days"),
 			SegJoinSource: v("seg_join_source"), SegWished: v("seg_wished"), SegGroup: formInt(r, pre+"seg_group"),
-			Removed: v("remove") == "on"}
+			SegMinTier: max(formInt(r, pre+"seg_min_tier"), 0),
+			Removed:    v("remove") == "on"}
 		for _, g := range r.PostForm[pre+"groups"] {
 			if id, err := strconv.ParseInt(g, 10, 64); err == nil {
 				row.Groups[id] = true
@@ -565,7 +568,7 @@ func stepsOf(rows []stepRow) ([]campaign.Step, []string) {
 		days, minutes := num("the day", row.Days), num("the minute offset", row.Minutes)
 		seg := campaign.Segment{Tags: splitList(row.SegTags), MinPoints: num("minimum points", row.SegMinPoints),
 			ActiveDays: int(num("active days", row.SegActiveDays)), JoinSource: row.SegJoinSource, WishedProduct: row.SegWished,
-			GroupID: row.SegGroup}
+			GroupID: row.SegGroup, MinTier: int(row.SegMinTier)}
 		var groups []int64
 		for g, on := range row.Groups {
 			if on {
@@ -604,6 +607,7 @@ type playbookForm struct {
 	Armed    string // how many jobs the last save scheduled
 	Contents []campaign.Content
 	Groups   []community.Group
+	Tiers    []commerce.Tier // for a segment's minimum tier
 	Lives    []live.Live
 	Kinds    []campaign.Kind
 	Anchors  []campaign.Anchor
@@ -640,6 +644,12 @@ func (s *Server) playbookFormPage(w http.ResponseWriter, r *http.Request, c *sta
 	if f.Lives, err = s.Lives.List(ctx, c.Tenant.ID, 50); err != nil {
 		s.fail(w, r, err)
 		return
+	}
+	if s.Commerce != nil {
+		if f.Tiers, err = s.Commerce.Tiers(ctx, c.Tenant.ID); err != nil {
+			s.fail(w, r, err)
+			return
+		}
 	}
 	f.Kinds, f.Anchors, f.Targets = campaign.Kinds, campaign.Anchors, []campaign.TargetKind{campaign.TargetGroups, campaign.TargetDM}
 	f.Rows = withBlanks(f.Rows)
@@ -720,6 +730,9 @@ func (s *Server) segmentText(lang string, t campaign.Target, groups map[int64]st
 	}
 	if seg.MinPoints > 0 {
 		parts = append(parts, s.Catalog.T(lang, "cp.seg_text.points", seg.MinPoints))
+	}
+	if seg.MinTier > 0 {
+		parts = append(parts, s.Catalog.T(lang, "cp.seg_text.tier", seg.MinTier))
 	}
 	if seg.ActiveDays > 0 {
 		parts = append(parts, s.Catalog.T(lang, "cp.seg_text.active", seg.ActiveDays))
