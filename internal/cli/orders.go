@@ -13,7 +13,7 @@ import (
 	"github.com/liveloop/liveloop/internal/commerce"
 )
 
-const ordersUsage = "orders import -brand SLUG -mapping shopify|generic|MAPPING.json [-encoding auto|utf-8|gbk|big5] FILE.csv"
+const ordersUsage = "orders import -brand SLUG -mapping shopify|generic|MAPPING.json [-encoding auto|utf-8|gbk|big5] [-quiet] FILE.csv"
 
 // orders imports a shop's CSV export of orders: liveloop orders import.
 func orders(e env, args []string) error {
@@ -21,10 +21,12 @@ func orders(e env, args []string) error {
 		return errors.New("usage: liveloop " + ordersUsage)
 	}
 	var brand, mapping, encoding string
+	var quiet bool
 	cfg, fs, err := load(e, "orders import", args[1:], func(fs *flag.FlagSet) {
 		fs.StringVar(&brand, "brand", "", "the brand (its slug) the orders belong to")
 		fs.StringVar(&mapping, "mapping", "generic", "column mapping: shopify, generic, or a JSON file {field: header}")
 		fs.StringVar(&encoding, "encoding", "auto", "the file's encoding: auto, utf-8, gbk (gb18030) or big5")
+		fs.BoolVar(&quiet, "quiet", false, "record tier changes without messaging the members (a first import of past orders)")
 	})
 	if err != nil {
 		return err
@@ -58,7 +60,7 @@ func orders(e env, args []string) error {
 		return fmt.Errorf("no brand %q: %w", brand, err)
 	}
 	bar := progressBar(e.stderr)
-	rep, err := a.Commerce.Import(e.ctx, f, commerce.ImportOptions{TenantID: t.ID, Mapping: m, Encoding: encoding, Filename: path, Progress: bar})
+	rep, err := a.Commerce.Import(e.ctx, f, commerce.ImportOptions{TenantID: t.ID, Mapping: m, Encoding: encoding, Filename: path, Progress: bar, Quiet: quiet})
 	if rep.ImportID != 0 {
 		bar(commerce.ImportProgress{Read: -1, Report: rep}) // end the bar's line
 		printReport(e.stdout, rep)

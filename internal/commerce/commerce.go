@@ -188,6 +188,8 @@ type wtx struct {
 	// events, in a batch, collects the orders' events for one multi-row
 	// append before the batch commits (flushEvents).
 	events []event.Event
+	// quiet: tier changes are recorded but not told (a quiet import).
+	quiet bool
 }
 
 // appendEvent appends e now, or collects it in a batch.

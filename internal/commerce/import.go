@@ -34,6 +34,11 @@ type ImportOptions struct {
 	// Batch is the number of orders a transaction stores (ImportBatch
 	// when 0).
 	Batch int
+	// Quiet records the tier changes the imported orders cause without
+	// telling the members (a first import of years of history would
+	// otherwise message every buyer it upgrades); they are kept as not
+	// notified. Upgrade benefits (coupon bundles) are still handed out.
+	Quiet bool
 }
 
 // ImportProgress is how far an import is.
@@ -184,7 +189,7 @@ func (s *Service) Import(ctx context.Context, r io.ReadSeeker, opt ImportOptions
 	var cur *pending
 	batchNo := 0
 	commit := func(upTo int, done bool) error {
-		err := s.commitBatch(ctx, opt.TenantID, rep.ImportID, batch, upTo, done, batchNo, &rep)
+		err := s.commitBatch(ctx, opt.TenantID, rep.ImportID, batch, upTo, done, batchNo, opt.Quiet, &rep)
 		if err != nil {
 			return fmt.Errorf("commerce: import: a batch ending at row %d failed and stored nothing; import the file again to resume after row %d: %w",
 				upTo, rowsDone, err)
@@ -444,7 +449,7 @@ func (s *Service) startImport(ctx context.Context, opt ImportOptions, sum, enc s
 
 // commitBatch stores a batch of orders and the run's progress in one
 // transaction; rep's counts move only when it commits.
-func (s *Service) commitBatch(ctx context.Context, tenantID, importID int64, batch []Order, upTo int, done bool, batchNo int, rep *Report) error {
+func (s *Service) commitBatch(ctx context.Context, tenantID, importID int64, batch []Order, upTo int, done bool, batchNo int, quiet bool, rep *Report) error {
 	var imported, matched, dups int
 	err := s.db.InTx(ctx, func(tx *store.Tx) error {
 		imported, matched, dups = 0, 0, 0
@@ -453,6 +458,7 @@ func (s *Service) commitBatch(ctx context.Context, tenantID, importID int64, bat
 			return err
 		}
 		w := batched(tx)
+		w.quiet = quiet
 		for i := range batch {
 			o := batch[i] // a copy: a rolled-back batch leaves the orders as read
 			stored, err := s.place(ctx, w, &o, tiers)

@@ -454,6 +454,9 @@ func (s *Service) evaluate(ctx context.Context, tx *wtx, ladder []Tier, tenantID
 		Data: event.MustData(event.TierData{FromTierID: cur.ID, ToTierID: target.ID, FromRank: cur.Rank, ToRank: target.Rank, Reason: reason})}); err != nil {
 		return false, err
 	}
+	if tx.quiet {
+		return true, s.upgraded(ctx, tx, tenantID, memberID, cur, target)
+	}
 	body, err := s.changeText(ctx, tx, tenantID, memberID, c)
 	if err != nil {
 		return false, err
@@ -468,12 +471,17 @@ func (s *Service) evaluate(ctx context.Context, tx *wtx, ladder []Tier, tenantID
 	default:
 		return false, fmt.Errorf("commerce: tell member %d of their tier: %w", memberID, err)
 	}
-	if target.Rank > cur.Rank && s.OnUpgrade != nil {
-		if err := s.OnUpgrade(ctx, tx.Tx, tenantID, memberID, target); err != nil {
-			return false, fmt.Errorf("commerce: upgrade hook: %w", err)
+	return true, s.upgraded(ctx, tx, tenantID, memberID, cur, target)
+}
+
+// upgraded hands a move up to OnUpgrade (the tier's benefits).
+func (s *Service) upgraded(ctx context.Context, tx *wtx, tenantID, memberID int64, from, to Tier) error {
+	if to.Rank > from.Rank && s.OnUpgrade != nil {
+		if err := s.OnUpgrade(ctx, tx.Tx, tenantID, memberID, to); err != nil {
+			return fmt.Errorf("commerce: upgrade hook: %w", err)
 		}
 	}
-	return true, nil
+	return nil
 }
 
 // changeText is the private message of a tier change in the member's

@@ -159,7 +159,7 @@ func (s *Server) ordersImport(w http.ResponseWriter, r *http.Request, c *staffCt
 		return
 	}
 	rep, err := s.Commerce.Import(r.Context(), file, commerce.ImportOptions{TenantID: c.Tenant.ID, Mapping: mapping,
-		Encoding: r.PostFormValue("encoding"), Filename: hdr.Filename})
+		Encoding: r.PostFormValue("encoding"), Filename: hdr.Filename, Quiet: r.PostFormValue("quiet") == "on"})
 	switch {
 	case errors.Is(err, store.ErrInvalid):
 		s.renderOrders(w, r, c, http.StatusBadRequest, nil, detail(err))
