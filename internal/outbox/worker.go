@@ -67,14 +67,16 @@ func (o *Outbox) dueTimer(ctx context.Context) *time.Timer {
 	return t
 }
 
-// nextDue is when a pending row not yet due becomes due, or a held
+// nextDue is when the next pending row is due (now or earlier when one
+// came due since the pass looked: the timer then fires at once), or a held
 // channel may send again, whichever is sooner; zero when nothing waits.
+// Rows of held channels wait for their hold, not their time.
 func (o *Outbox) nextDue(ctx context.Context) time.Time {
 	now := o.nowFn()
 	held, soonest := o.holds(now)
-	args := []any{store.Millis(now)}
+	var args []any
 	var ms sql.NullInt64
-	err := o.db.R.QueryRowContext(ctx, `SELECT MIN(next_attempt_at) FROM outbox WHERE state = 'pending' AND next_attempt_at > $1`+
+	err := o.db.R.QueryRowContext(ctx, `SELECT MIN(next_attempt_at) FROM outbox WHERE state = 'pending'`+
 		notIn("channel", held, &args), args...).Scan(&ms)
 	if err != nil && ctx.Err() == nil {
 		o.log.Error("outbox: next due row", "err", err)
