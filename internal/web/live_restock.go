@@ -128,26 +128,15 @@ func (s *Server) roomRestock(ctx context.Context, l live.Live, memberID int64) (
 // liveNotifyMe records a member's "notify me when it is back" for a
 // sold-out product of the live.
 func (s *Server) liveNotifyMe(w http.ResponseWriter, r *http.Request) {
+	liveID, _ := pathID(r, "id") // memberClaim's roomOf refuses a path that names no live of the brand
 	s.memberClaim(w, r, "product", "#restock",
-		func(ctx context.Context, tenantID, id int64) (int64, error) {
-			l, err := s.roomLive(r)
-			if err != nil {
-				return 0, err
-			}
-			_, err = s.Lives.Product(ctx, tenantID, l, id)
-			return l, err
-		},
+		// The product is this room's: RequestRestock looks it up by live and id.
+		func(context.Context, int64, int64) (int64, error) { return liveID, nil },
 		func(ctx context.Context, tenantID, id, memberID int64) error {
-			l, err := s.roomLive(r)
-			if err == nil {
-				_, err = s.Lives.RequestRestock(ctx, tenantID, l, id, memberID)
-			}
+			_, err := s.Lives.RequestRestock(ctx, tenantID, liveID, id, memberID)
 			return err
 		})
 }
-
-// roomLive is the live id of a room's path.
-func (s *Server) roomLive(r *http.Request) (int64, error) { return pathID(r, "id") }
 
 // memberResale shows a re-sale offer to a member: claimable by those who
 // asked for the product.
@@ -179,7 +168,7 @@ func (s *Server) memberResale(w http.ResponseWriter, r *http.Request) {
 	lang := s.lang(r, mc.Tenant.Locale)
 	s.render(w, r, "member_resale", s.memberPage(r, mc.Tenant, s.Catalog.T(lang, "wish.resale_title", p.Name), map[string]any{
 		"Tenant": mc.Tenant, "Member": mc.Member, "Resale": rs, "Product": p, "Mine": mine, "Asked": asked,
-		"Open": time.Now().Before(rs.ClosesAt) && rs.Left() > 0, "Price": fmtMinor(rs.Price),
+		"Open": time.Now().Before(rs.ClosesAt) && rs.Left() > 0, "Price": money(rs.Price),
 	}))
 }
 
@@ -203,6 +192,3 @@ func (s *Server) memberResaleClaim(w http.ResponseWriter, r *http.Request) {
 	}
 	http.Redirect(w, r, fmt.Sprintf("/m/%s/resales/%d", mc.Tenant.Slug, id), http.StatusSeeOther)
 }
-
-// fmtMinor shows minor units as an amount: 9990 → "99.90".
-func fmtMinor(minor int64) string { return fmt.Sprintf("%d.%02d", minor/100, minor%100) }

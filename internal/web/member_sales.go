@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/liveloop/liveloop/internal/community"
 	"github.com/liveloop/liveloop/internal/event"
 	"github.com/liveloop/liveloop/internal/sale"
 	"github.com/liveloop/liveloop/internal/store"
@@ -158,31 +159,15 @@ func (s *Server) memberFlashClaim(w http.ResponseWriter, r *http.Request) {
 // memberChainJoin adds a line from the chat card: option × qty. The
 // form's one-time id makes a double click one line.
 func (s *Server) memberChainJoin(w http.ResponseWriter, r *http.Request) {
-	limitBody(w, r)
-	mc, g, err := s.memberGroup(r)
-	if err == nil {
-		err = r.ParseForm() // an oversized body is refused, not read as an empty form
-	}
-	if err != nil {
-		s.fail(w, r, err)
+	mc, g, ch, ok := s.chatChain(w, r)
+	if !ok {
 		return
-	}
-	id, err := pathID(r, "chain")
-	var ch sale.Chain
-	if err == nil {
-		ch, err = s.Sales.Chain(r.Context(), mc.Tenant.ID, id)
-	}
-	if err == nil && ch.GroupID != g.ID {
-		err = store.ErrNotFound
 	}
 	qty := formInt(r, "qty")
 	if qty == 0 {
 		qty = 1
 	}
-	var line sale.Line
-	if err == nil {
-		line, err = s.Sales.JoinChain(r.Context(), mc.Tenant.ID, ch.ID, mc.Member.ID, int(formInt(r, "option")), qty, webSrc(mc.Member.ID, r))
-	}
+	line, err := s.Sales.JoinChain(r.Context(), mc.Tenant.ID, ch.ID, mc.Member.ID, int(formInt(r, "option")), qty, webSrc(mc.Member.ID, r))
 	if err != nil {
 		s.saleRefused(w, r, mc.Tenant, err)
 		return
@@ -192,6 +177,34 @@ func (s *Server) memberChainJoin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.Redirect(w, r, chatURL(mc.Tenant, g.ID), http.StatusSeeOther)
+}
+
+// chatChain reads a chat card's chain request: the member, the group of
+// the path and its chain. ok is false when the refusal was written (an
+// oversized body is refused, not read as an empty form).
+func (s *Server) chatChain(w http.ResponseWriter, r *http.Request) (memberCtx, community.Group, sale.Chain, bool) {
+	limitBody(w, r)
+	mc, g, err := s.memberGroup(r)
+	if err == nil {
+		err = r.ParseForm()
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return mc, g, sale.Chain{}, false
+	}
+	id, err := pathID(r, "chain")
+	var ch sale.Chain
+	if err == nil {
+		ch, err = s.Sales.Chain(r.Context(), mc.Tenant.ID, id)
+	}
+	if err == nil && ch.GroupID != g.ID {
+		err = store.ErrNotFound
+	}
+	if err != nil {
+		s.saleRefused(w, r, mc.Tenant, err)
+		return mc, g, ch, false
+	}
+	return mc, g, ch, true
 }
 
 // webSrc names a web request for idempotency: the form's one-time id, or
@@ -206,27 +219,11 @@ func webSrc(memberID int64, r *http.Request) string {
 
 // memberChainCancel cancels the member's latest line from the chat card.
 func (s *Server) memberChainCancel(w http.ResponseWriter, r *http.Request) {
-	limitBody(w, r)
-	mc, g, err := s.memberGroup(r)
-	if err == nil {
-		err = r.ParseForm() // an oversized body is refused, not read as an empty form
-	}
-	if err != nil {
-		s.fail(w, r, err)
+	mc, g, ch, ok := s.chatChain(w, r)
+	if !ok {
 		return
 	}
-	id, err := pathID(r, "chain")
-	var ch sale.Chain
-	if err == nil {
-		ch, err = s.Sales.Chain(r.Context(), mc.Tenant.ID, id)
-	}
-	if err == nil && ch.GroupID != g.ID {
-		err = store.ErrNotFound
-	}
-	var line sale.Line
-	if err == nil {
-		line, err = s.Sales.CancelChain(r.Context(), mc.Tenant.ID, ch.ID, mc.Member.ID, webSrc(mc.Member.ID, r))
-	}
+	line, err := s.Sales.CancelChain(r.Context(), mc.Tenant.ID, ch.ID, mc.Member.ID, webSrc(mc.Member.ID, r))
 	if err != nil {
 		s.saleRefused(w, r, mc.Tenant, err)
 		return
