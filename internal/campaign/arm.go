@@ -11,32 +11,50 @@ import (
 // BestWindow is how far back BestHour looks.
 const BestWindow = 28 * 24 * time.Hour
 
-// Engagement is a group's member messages by local weekday × hour.
+// Engagement is a group's member engagement by local weekday × hour.
 type Engagement [7][24]int64
 
-// GroupEngagement counts the group's member messages over the 28 days
-// before now by weekday and hour in loc. Hours are counted by the hour of
-// UTC they fall in, so in a zone offset by a half hour a bucket is the
-// local hour it starts in.
+// GroupEngagement is the group's member engagement over the 28 days before
+// now by weekday and hour in loc: its members' messages and the clicks on
+// tracked links posted in it, as the analytics rollup counts them by
+// tenant day and local hour (an_hourly; the metrics of
+// analytics.EngagementMetrics, which the dashboard's send-time heatmap
+// shows). The window is cut at whole local hours: it starts with the hour
+// now-28d falls in and ends before the hour now falls in. The rollup runs
+// in the background, so the latest minutes may not be counted yet.
 func GroupEngagement(ctx context.Context, q store.Querier, tenantID, groupID int64, loc *time.Location, now time.Time) (Engagement, error) {
 	var e Engagement
-	rows, err := q.QueryContext(ctx, `SELECT at / 3600000, COUNT(*) FROM events
-		WHERE tenant_id = $1 AND group_id = $2 AND type = 'message' AND member_id IS NOT NULL AND source <> 'outbox'
-		AND at >= $3 AND at < $4 GROUP BY at / 3600000`,
-		tenantID, groupID, store.Millis(now.Add(-BestWindow)), store.Millis(now))
+	loc = orUTC(loc)
+	fromDay, fromHour := localHour(now.Add(-BestWindow), loc)
+	toDay, toHour := localHour(now, loc)
+	rows, err := q.QueryContext(ctx, `SELECT day, hour, SUM(value) FROM an_hourly
+		WHERE tenant_id = $1 AND group_id = $2 AND metric IN ('member_messages', 'clicks')
+		AND day >= $3 AND day <= $4 AND day * 24 + hour >= $5 AND day * 24 + hour < $6 GROUP BY day, hour`,
+		tenantID, groupID, fromDay, toDay, fromDay*24+fromHour, toDay*24+toHour)
 	if err != nil {
 		return e, fmt.Errorf("campaign: engagement: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var bucket, n int64
-		if err := rows.Scan(&bucket, &n); err != nil {
-			return e, err
+		var day, hour, n int64
+		if err := rows.Scan(&day, &hour, &n); err != nil {
+			return e, fmt.Errorf("campaign: engagement: %w", err)
 		}
-		t := time.UnixMilli(bucket * 3600000).In(orUTC(loc))
-		e[t.Weekday()][t.Hour()] += n
+		if hour < 0 || hour > 23 {
+			continue
+		}
+		wd := time.Unix(day*86400, 0).UTC().Weekday()
+		e[wd][hour] += n
 	}
 	return e, rows.Err()
+}
+
+// localHour is the tenant day (days since 1970-01-01 of the local date,
+// as analytics.DayOf counts them) and the local hour t falls in.
+func localHour(t time.Time, loc *time.Location) (day, hour int64) {
+	l := t.In(loc)
+	y, m, d := l.Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Unix() / 86400, int64(l.Hour())
 }
 
 // Best is the busiest hour of that weekday; of the whole week when the
@@ -74,8 +92,8 @@ func busiest(hours [24]int64) (int, bool) {
 }
 
 // BestHour is the hour of the day (in loc) at which the group's members
-// wrote most messages over the 28 days before now, all weekdays together;
-// DefaultBestHour when they wrote none.
+// engaged most (GroupEngagement) over the 28 days before now, all weekdays
+// together; DefaultBestHour without any engagement.
 func BestHour(ctx context.Context, q store.Querier, tenantID, groupID int64, loc *time.Location, now time.Time) (int, error) {
 	e, err := GroupEngagement(ctx, q, tenantID, groupID, loc, now)
 	if err != nil {

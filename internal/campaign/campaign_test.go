@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/liveloop/liveloop/internal/analytics"
 	"github.com/liveloop/liveloop/internal/campaign"
 	"github.com/liveloop/liveloop/internal/channel"
 	"github.com/liveloop/liveloop/internal/channel/webchat"
@@ -1101,6 +1102,14 @@ func TestBestHour(t *testing.T) {
 			add(time.Date(2026, 1, 20, 12, i, 0, 0, f.loc), a, "web")
 			add(time.Date(2026, 2, 27, 12, i, 0, 0, f.loc), nil, "outbox")
 		}
+		// The best time reads the analytics rollup of the log.
+		rollup := func() {
+			t.Helper()
+			if _, err := analytics.NewRollup(db).Catchup(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+		rollup()
 		h, err := campaign.BestHour(ctx, db.R, f.tenant, f.g1, f.loc, t0)
 		if err != nil || h != 21 {
 			t.Errorf("best hour = %d (%v), want 21", h, err)
@@ -1113,6 +1122,7 @@ func TestBestHour(t *testing.T) {
 		for i := 0; i < 3; i++ {
 			add(time.Date(2026, 2, 24, 8, i, 0, 0, f.loc), a, "web")
 		}
+		rollup()
 		if h, _ := campaign.BestHour(ctx, db.R, f.tenant, f.g1, f.loc, t0); h != 21 {
 			t.Errorf("best hour of the week = %d, want 21", h)
 		}

@@ -63,7 +63,14 @@ type MessageData struct {
 // JoinData is the Data of a MemberJoined event.
 type JoinData struct {
 	JoinCode string `json:"join_code,omitempty"`
-	Source   string `json:"source,omitempty"`
+	// Source is what brought the member (join attribution): the join
+	// code's source label ("poster", "live", …), "referral" for a
+	// member's invite link, "live" for a join from a live room; empty
+	// when unknown.
+	Source     string `json:"source,omitempty"`
+	LiveID     int64  `json:"live_id,omitempty"`     // joined from this live's room or alert
+	ReferrerID int64  `json:"referrer_id,omitempty"` // joined through this member's invite link
+	LinkID     int64  `json:"link_id,omitempty"`     // the tracked link clicked before joining
 }
 
 // Decode unmarshals e.Data into v.
