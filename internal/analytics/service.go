@@ -1,8 +1,6 @@
 package analytics
 
 import (
-	"context"
-	"errors"
 	"time"
 
 	"github.com/liveloop/liveloop/internal/store"
@@ -22,8 +20,3 @@ func (s *Service) SetClock(now func() time.Time) { s.now = now }
 
 // Today is the tenant's current day in loc.
 func (s *Service) Today(loc *time.Location) Day { return DayOf(s.now(), loc) }
-
-// errTODO marks a query not written yet (removed before #8 lands).
-var errTODO = errors.New("analytics: not implemented yet")
-
-var _ = context.Background
