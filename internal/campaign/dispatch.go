@@ -49,6 +49,10 @@ type Dispatcher struct {
 	// buttons) for a job's recipient (memberID 0: a group post); without
 	// it the content's link is used.
 	Link func(ctx context.Context, j Job, c Content, memberID int64) (string, error)
+	// Track, when set, makes the links of a message tracked links (the
+	// content item and the step are known here), inside the job's
+	// transaction, just before the message is queued.
+	Track func(ctx context.Context, tx *store.Tx, it *outbox.Item, j Job, c Content) error
 	// Lease is how long a claim lasts (default 30 seconds): a crashed
 	// worker's jobs are taken again once it passes, so it is short; a
 	// job's dispatch is one transaction of seconds even for thousands of
@@ -369,6 +373,9 @@ func (d *Dispatcher) toGroup(ctx context.Context, tx *store.Tx, sd send) (outcom
 	}
 	it := message(sd, sd.b.locale, "", link, true)
 	it.Channel, it.GroupID, it.IdemKey = ch, j.GroupID, j.Key
+	if err := d.track(ctx, tx, &it, sd); err != nil {
+		return outcome{}, err
+	}
 	if _, _, err := d.Outbox.EnqueueTx(ctx, tx, it); err != nil {
 		if errors.Is(err, outbox.ErrInvalid) {
 			return outcome{state: JobFailed, reason: "cannot send: " + err.Error()}, nil
@@ -376,6 +383,14 @@ func (d *Dispatcher) toGroup(ctx context.Context, tx *store.Tx, sd send) (outcom
 		return outcome{}, err
 	}
 	return outcome{state: JobSent, sent: 1}, record(ctx, tx, sd, 0, j.GroupID, "sent", "")
+}
+
+// track hands a message to Track, when set.
+func (d *Dispatcher) track(ctx context.Context, tx *store.Tx, it *outbox.Item, sd send) error {
+	if d.Track == nil {
+		return nil
+	}
+	return d.Track(ctx, tx, it, sd.j, sd.c)
 }
 
 // recipient is one member a private-message job reaches.
@@ -463,6 +478,9 @@ func (d *Dispatcher) toMember(ctx context.Context, tx *store.Tx, sd send, r reci
 	}
 	it := message(sd, r.locale, r.name, link, false)
 	it.Channel, it.MemberID, it.IdemKey = ch, r.id, fmt.Sprintf("%s:m%d", sd.j.Key, r.id)
+	if err := d.track(ctx, tx, &it, sd); err != nil {
+		return "", err
+	}
 	if _, _, err := d.Outbox.EnqueueTx(ctx, tx, it); err != nil {
 		if errors.Is(err, outbox.ErrInvalid) {
 			return "cannot send: " + err.Error(), nil

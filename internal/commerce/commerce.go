@@ -20,6 +20,11 @@ import (
 // feature provides it); store.ErrNotFound when the code is no one's.
 type CouponOwner func(ctx context.Context, q store.Querier, tenantID int64, code string) (memberID int64, err error)
 
+// OrderHook runs in the transaction that gives an order its member: when
+// a matched order is stored, and when Rematch matches an earlier one (the
+// tracked-link attribution); an error rolls the order back.
+type OrderHook func(ctx context.Context, tx *store.Tx, tenantID, orderID, memberID int64, at time.Time) error
+
 // UpgradeHook runs in the transaction of an upgrade to t (issue the tier's
 // coupon bundle, …); an error rolls the order or refund back.
 type UpgradeHook func(ctx context.Context, tx *store.Tx, tenantID, memberID int64, t Tier) error
@@ -37,6 +42,9 @@ type Service struct {
 	CouponOwner CouponOwner
 	// OnUpgrade runs when a member moves up a tier; nil: nothing more.
 	OnUpgrade UpgradeHook
+	// OnOrder runs when an order is matched to a member (at: its paid
+	// time); nil: nothing more.
+	OnOrder OrderHook
 
 	// importHook, for tests, runs before a batch of an import commits; an
 	// error fails the batch.

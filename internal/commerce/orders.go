@@ -267,6 +267,11 @@ func (s *Service) place(ctx context.Context, tx *wtx, o *Order, tiers []Tier) (b
 		if _, err := s.evaluate(ctx, tx, tiers, o.TenantID, o.MemberID, now, fmt.Sprintf("order:%d", o.ID)); err != nil {
 			return false, err
 		}
+		if s.OnOrder != nil {
+			if err := s.OnOrder(ctx, tx.Tx, o.TenantID, o.ID, o.MemberID, o.PaidAt); err != nil {
+				return false, err
+			}
+		}
 	}
 	return true, nil
 }
@@ -519,6 +524,11 @@ func (s *Service) Rematch(ctx context.Context, tenantID int64) (int, error) {
 				}
 				if _, err := s.evaluate(ctx, w, tiers, tenantID, member, now, fmt.Sprintf("order:%d", o.ID)); err != nil {
 					return err
+				}
+				if s.OnOrder != nil {
+					if err := s.OnOrder(ctx, tx, tenantID, o.ID, member, o.PaidAt); err != nil {
+						return err
+					}
 				}
 				n++
 			}

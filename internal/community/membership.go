@@ -50,6 +50,10 @@ type JoinRequest struct {
 	Source   string   // event source (channel) of the join
 	SourceID string   // the channel's id for this join; "" to derive one
 	At       time.Time
+	// Attribution is what brought the member (track.JoinTx): its Source,
+	// when set, replaces the join code's label in the event; JoinCode is
+	// always the code's.
+	Attribution event.JoinData
 }
 
 // JoinTx puts a member into a group inside tx and records member_joined. It
@@ -126,10 +130,14 @@ func (s *Service) JoinTx(ctx context.Context, tx *store.Tx, r JoinRequest) (bool
 		// only has to be unique, even for two joins in one millisecond.
 		r.SourceID = "join:" + strconv.FormatInt(r.GroupID, 10) + ":" + strconv.FormatInt(r.MemberID, 10) + ":" + uniqueSuffix()
 	}
+	jd := r.Attribution
+	jd.JoinCode = r.JoinCode.Code
+	if jd.Source == "" {
+		jd.Source = r.JoinCode.Source
+	}
 	_, err = s.log.AppendTx(ctx, tx, &event.Event{
 		TenantID: r.TenantID, Type: event.MemberJoined, Source: r.Source, SourceID: r.SourceID, At: r.At,
-		MemberID: r.MemberID, GroupID: r.GroupID,
-		Data: event.MustData(event.JoinData{JoinCode: r.JoinCode.Code, Source: r.JoinCode.Source}),
+		MemberID: r.MemberID, GroupID: r.GroupID, Data: event.MustData(jd),
 	})
 	return err == nil, err
 }

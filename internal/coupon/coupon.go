@@ -196,7 +196,11 @@ type Service struct {
 	// Notifier: perks grant without a message.
 	Notifier *notify.Notifier
 	Catalog  *i18n.Catalog
-	now      func() time.Time
+	// Link, when set, gives the (tracked) link to the member's coupons
+	// page that ends a perk's message, inside its transaction; ref is the
+	// message's key. nil or "": the message has no link.
+	Link func(ctx context.Context, tx *store.Tx, tenantID, memberID, batchID int64, ref string) (string, error)
+	now  func() time.Time
 }
 
 // New returns the service.

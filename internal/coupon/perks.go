@@ -353,7 +353,17 @@ func (s *Service) tell(ctx context.Context, tx *store.Tx, p Perk, b Batch, c Cod
 		key = "coupons.dm.birthday"
 	}
 	body := s.Catalog.T(lang, key, b.Name, c.Code)
-	_, err = s.Notifier.DMTx(ctx, tx, notify.Message{TenantID: p.TenantID, MemberID: c.MemberID, Key: fmt.Sprintf("coupon:%d:told", c.ID), Body: body})
+	ref := fmt.Sprintf("coupon:%d:told", c.ID)
+	if s.Link != nil {
+		link, err := s.Link(ctx, tx, p.TenantID, c.MemberID, b.ID, ref)
+		if err != nil {
+			return err
+		}
+		if link != "" {
+			body += "\n" + link
+		}
+	}
+	_, err = s.Notifier.DMTx(ctx, tx, notify.Message{TenantID: p.TenantID, MemberID: c.MemberID, Key: ref, Body: body})
 	if errors.Is(err, notify.ErrUnreachable) || errors.Is(err, store.ErrInvalid) {
 		return nil // no channel to reach them on: the coupon is on their coupons page
 	}

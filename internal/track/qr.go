@@ -1,5 +1,3 @@
-// Package track owns what makes a link measurable and shareable: QR codes
-// now; tracked links, clicks and attribution later.
 package track
 
 import (

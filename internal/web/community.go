@@ -267,8 +267,13 @@ func (s *Server) doJoin(w http.ResponseWriter, r *http.Request, jt joinTarget) {
 				if s.JoinGate != nil && !gated[groupID] {
 					return errGate{groupID}
 				}
+				attr, err := s.joinAttribution(ctx, tx, r, t.ID, memberID, jt)
+				if err != nil {
+					return err
+				}
 				if _, err := s.Community.JoinTx(ctx, tx, community.JoinRequest{
 					TenantID: t.ID, GroupID: groupID, MemberID: memberID, JoinCode: jt.Code, Source: event.SourceWeb,
+					Attribution: attr,
 				}); err != nil {
 					return err
 				}

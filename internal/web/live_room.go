@@ -117,6 +117,7 @@ func (s *Server) liveRoomPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
+	s.enterLive(r, mc, l) // a member's first entry, with the click that led here
 	view, err := s.liveViewOf(ctx, l)
 	if err != nil {
 		s.fail(w, r, err)

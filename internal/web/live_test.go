@@ -63,8 +63,10 @@ func TestLiveLoop(t *testing.T) {
 			must(t, op.PostForm(fmt.Sprintf("/console/lives/%d/start", id), url.Values{}), http.StatusSeeOther)
 		}
 		alert := readUntil(t, group, "live alert", func(f wsFrame) bool { return strings.Contains(f.Text, "周五护肤专场") })
-		if !strings.Contains(alert.Text, fmt.Sprintf("/l/%s/%d", b.Tenant.Slug, id)) {
-			t.Fatalf("alert without the room link: %q", alert.Text)
+		// The room's link, tracked: /t/<code> leads to the room.
+		if code := between(alert.Text, e.URL+"/t/", " "); code == "" ||
+			e.Client().Get("/t/"+code).Header.Get("Location") != e.URL+fmt.Sprintf("/l/%s/%d", b.Tenant.Slug, id) {
+			t.Fatalf("alert without the room's tracked link: %q", alert.Text)
 		}
 		alerts := func() int {
 			var n int

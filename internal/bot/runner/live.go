@@ -12,6 +12,7 @@ import (
 	"github.com/liveloop/liveloop/internal/outbox"
 	"github.com/liveloop/liveloop/internal/store"
 	"github.com/liveloop/liveloop/internal/tenant"
+	"github.com/liveloop/liveloop/internal/track"
 )
 
 // The live loop's messages to the groups: the start alerts (repeated at
@@ -49,23 +50,42 @@ func (r *Runner) liveSpeaker(ctx context.Context, l live.Live) (liveSpeaker, err
 	return sp, nil
 }
 
-// toGroups queues text to each of the live's alert groups under key(group).
-func (r *Runner) toGroups(ctx context.Context, tx *store.Tx, l live.Live, sp liveSpeaker, text string, key func(group int64) string) error {
-	return r.cardToGroups(ctx, tx, l, sp, text, nil, key)
+// toGroups queues text to each of the live's alert groups under key(group),
+// its links tracked as link says (the live, the group and the key are
+// filled in).
+func (r *Runner) toGroups(ctx context.Context, tx *store.Tx, l live.Live, sp liveSpeaker, text string, link track.Spec, key func(group int64) string) error {
+	return r.cardToGroups(ctx, tx, l, sp, text, nil, link, key)
 }
 
 // cardToGroups is toGroups with a card (LINE shows it as a Flex bubble,
 // the text as its alternative; other channels send the text).
-func (r *Runner) cardToGroups(ctx context.Context, tx *store.Tx, l live.Live, sp liveSpeaker, text string, card *channel.Card, key func(group int64) string) error {
+func (r *Runner) cardToGroups(ctx context.Context, tx *store.Tx, l live.Live, sp liveSpeaker, text string, card *channel.Card, link track.Spec, key func(group int64) string) error {
+	link.LiveID = l.ID
 	for _, g := range sp.groups {
-		if _, _, err := r.Outbox.EnqueueTx(ctx, tx, outbox.Item{TenantID: l.TenantID, Channel: g.Channel, GroupID: g.ID,
+		it := outbox.Item{TenantID: l.TenantID, Channel: g.Channel, GroupID: g.ID,
 			SenderName: sp.persona.Name, PersonaID: sp.persona.ID, SenderAvatar: sp.persona.AvatarURL,
-			Body: text, Card: card, IdemKey: key(g.ID)}); err != nil {
+			Body: text, Card: card, IdemKey: key(g.ID)}
+		if err := r.trackLinks(ctx, tx, &it, link); err != nil {
+			return err
+		}
+		if _, _, err := r.Outbox.EnqueueTx(ctx, tx, it); err != nil {
 			return err
 		}
 	}
 	return nil
 }
+
+// trackLinks makes the links of a message tracked links, in the
+// transaction that queues it (without Track they go as they are).
+func (r *Runner) trackLinks(ctx context.Context, tx *store.Tx, it *outbox.Item, link track.Spec) error {
+	if r.Track == nil {
+		return nil
+	}
+	return r.Track.ItemTx(ctx, tx, it, link)
+}
+
+// alertLink is how the live's posts pointing at the room are tracked.
+var alertLink = track.Spec{Kind: track.KindAlert}
 
 func (r *Runner) alertText(sp liveSpeaker, l live.Live) string {
 	return r.Catalog.T(sp.lang, "bot.live_alert", l.Title, r.LiveURL(sp.tenant, l.ID))
@@ -99,7 +119,7 @@ func (r *Runner) StartLive(ctx context.Context, tenantID, liveID int64) (l live.
 				return err
 			}
 		}
-		return r.toGroups(ctx, tx, l, sp, r.alertText(sp, l), func(g int64) string { return live.AlertKey(l.ID, 1, g) })
+		return r.toGroups(ctx, tx, l, sp, r.alertText(sp, l), alertLink, func(g int64) string { return live.AlertKey(l.ID, 1, g) })
 	})
 	if err == nil && started {
 		r.Wake()
@@ -123,7 +143,7 @@ func (r *Runner) EndLive(ctx context.Context, tenantID, liveID int64) (l live.Li
 				return err
 			}
 		}
-		return r.toGroups(ctx, tx, l, sp, r.recapText(sp, live.Recap(l)), func(g int64) string { return live.RecapKey(l.ID, g) })
+		return r.toGroups(ctx, tx, l, sp, r.recapText(sp, live.Recap(l)), alertLink, func(g int64) string { return live.RecapKey(l.ID, g) })
 	})
 	return l, ended, err
 }
@@ -157,7 +177,8 @@ func (r *Runner) SwitchLiveProduct(ctx context.Context, tenantID, liveID, produc
 		}
 		// A product may be shown again later: the key counts the switch.
 		n := time.Now().UnixNano()
-		return r.cardToGroups(ctx, tx, l, sp, text, card, func(g int64) string { return fmt.Sprintf("live:%d:product:%d:%d:%d", l.ID, p.ID, g, n) })
+		link := track.Spec{Kind: track.KindProduct, ProductID: p.ID}
+		return r.cardToGroups(ctx, tx, l, sp, text, card, link, func(g int64) string { return fmt.Sprintf("live:%d:product:%d:%d:%d", l.ID, p.ID, g, n) })
 	})
 	return p, changed, err
 }
@@ -189,7 +210,7 @@ func (r *Runner) liveAlerts(ctx context.Context) error {
 			return err
 		}
 		err = r.DB.InTx(ctx, func(tx *store.Tx) error {
-			return r.toGroups(ctx, tx, l, sp, r.alertText(sp, l), func(g int64) string { return live.AlertKey(l.ID, n, g) })
+			return r.toGroups(ctx, tx, l, sp, r.alertText(sp, l), alertLink, func(g int64) string { return live.AlertKey(l.ID, n, g) })
 		})
 		if err != nil {
 			r.Logger.Error("live: alert", "live", l.ID, "n", n, "err", err)
@@ -216,7 +237,8 @@ func (r *Runner) UpdateLiveStock(ctx context.Context, tenantID, liveID, productI
 	}
 	text := r.Catalog.T(sp.lang, "bot.live_stock", p.Name, p.Stock, r.LiveURL(sp.tenant, l.ID))
 	err = r.DB.InTx(ctx, func(tx *store.Tx) error {
-		return r.toGroups(ctx, tx, l, sp, text, func(g int64) string { return fmt.Sprintf("live:%d:stock:%d:%d:%d", l.ID, p.ID, p.Stock, g) })
+		link := track.Spec{Kind: track.KindProduct, ProductID: p.ID}
+		return r.toGroups(ctx, tx, l, sp, text, link, func(g int64) string { return fmt.Sprintf("live:%d:stock:%d:%d:%d", l.ID, p.ID, p.Stock, g) })
 	})
 	return p, err
 }
@@ -231,10 +253,14 @@ func (r *Runner) AnnounceDrop(ctx context.Context, d live.Drop) error {
 	return r.liveTx(ctx, d.TenantID, d.LiveID, func(tx *store.Tx, l live.Live, sp liveSpeaker) error {
 		text := r.Catalog.T(sp.lang, "bot.live_drop", d.Title, d.Quantity, d.ClosesAt.In(sp.tenant.Location()).Format("15:04"), r.LiveURL(sp.tenant, l.ID))
 		for _, g := range sp.groups {
-			if _, _, err := r.Outbox.EnqueueTx(ctx, tx, outbox.Item{TenantID: l.TenantID, Channel: g.Channel, GroupID: g.ID,
+			it := outbox.Item{TenantID: l.TenantID, Channel: g.Channel, GroupID: g.ID,
 				SenderName: sp.persona.Name, PersonaID: sp.persona.ID, SenderAvatar: sp.persona.AvatarURL, Body: text,
 				Buttons: []channel.Button{{Label: r.Catalog.T(sp.lang, "bot.live_drop_claim"), Data: DropData(d.ID)}},
-				IdemKey: fmt.Sprintf("live:%d:drop:%d:%d", l.ID, d.ID, g.ID)}); err != nil {
+				IdemKey: fmt.Sprintf("live:%d:drop:%d:%d", l.ID, d.ID, g.ID)}
+			if err := r.trackLinks(ctx, tx, &it, track.Spec{Kind: track.KindCoupon, LiveID: l.ID}); err != nil {
+				return err
+			}
+			if _, _, err := r.Outbox.EnqueueTx(ctx, tx, it); err != nil {
 				return err
 			}
 		}

@@ -19,6 +19,7 @@ import (
 	"github.com/liveloop/liveloop/internal/sale"
 	"github.com/liveloop/liveloop/internal/store"
 	"github.com/liveloop/liveloop/internal/tenant"
+	"github.com/liveloop/liveloop/internal/track"
 )
 
 // Deps are what the runner reads and writes through.
@@ -37,6 +38,9 @@ type Deps struct {
 	Catalog   *i18n.Catalog
 	Logger    *slog.Logger
 	PublicURL string // scheme://host, for links in messages (the wishlist form)
+	// Track makes the links of the live's posts tracked links (nil: they
+	// go as they are).
+	Track *track.Service
 	// Enforce carries a mute or removal out on the group's platform (nil:
 	// the built-in web community, where liveloop's records are the rule).
 	Enforce func(ctx context.Context, g community.Group, memberID int64, action string, until time.Time)

@@ -14,6 +14,7 @@ import (
 	"github.com/liveloop/liveloop/internal/outbox"
 	"github.com/liveloop/liveloop/internal/store"
 	"github.com/liveloop/liveloop/internal/textnorm"
+	"github.com/liveloop/liveloop/internal/track"
 )
 
 // normalizeWish folds a wish to the key that groups similar wishes on the
@@ -240,9 +241,13 @@ func (r *Runner) postReminder(ctx context.Context, tenantID, ruleID, groupID, pe
 			if (groupID != 0 && g.ID != groupID) || !g.ArchivedAt.IsZero() {
 				continue
 			}
-			if _, _, err := r.Outbox.EnqueueTx(ctx, tx, outbox.Item{TenantID: tenantID, Channel: g.Channel, GroupID: g.ID,
+			it := outbox.Item{TenantID: tenantID, Channel: g.Channel, GroupID: g.ID,
 				SenderName: p.Name, PersonaID: p.ID, SenderAvatar: p.AvatarURL, Body: text,
-				IdemKey: fmt.Sprintf("wishremind:%d:%d:%s", ruleID, g.ID, slot)}); err != nil {
+				IdemKey: fmt.Sprintf("wishremind:%d:%d:%s", ruleID, g.ID, slot)}
+			if err := r.trackLinks(ctx, tx, &it, track.Spec{Kind: track.KindOther}); err != nil {
+				return err
+			}
+			if _, _, err := r.Outbox.EnqueueTx(ctx, tx, it); err != nil {
 				return err
 			}
 		}
