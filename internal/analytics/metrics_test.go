@@ -468,7 +468,8 @@ func TestSlowTransactionIsNotSkipped(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.say("fast", "A", f.g1, at(2, 10, 1), "") // a later id, committed first
-	for { // passes while the slow transaction runs (Catchup would wait for it)
+	// Passes while the slow transaction runs (Catchup would wait for it).
+	for {
 		n, err := f.roll.RunOnce(ctx)
 		if err != nil {
 			t.Fatal(err)

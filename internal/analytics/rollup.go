@@ -211,7 +211,10 @@ func (r *Rollup) read(ctx context.Context, c cursor) ([]row, error) {
 		}
 		// A statement after the horizon's: every transaction below it
 		// had ended before this snapshot was taken.
-		rows, err = r.db.R.QueryContext(ctx, `SELECT `+cols+`, tx::text FROM events
+		// The text of tx is named apart: an output column named tx
+		// would be what ORDER BY tx sorts by — as text ("10" before
+		// "9"), through a sort of every row after the cursor.
+		rows, err = r.db.R.QueryContext(ctx, `SELECT `+cols+`, tx::text AS tx_text FROM events
 			WHERE (tx, id) > ($1::text::xid8, $2) AND tx < $3::text::xid8
 			ORDER BY tx, id LIMIT $4`, strconv.FormatInt(c.tx, 10), c.id, strconv.FormatUint(h, 10), r.Batch)
 	} else {

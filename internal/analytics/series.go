@@ -388,8 +388,13 @@ func (s *Service) liveFunnel(ctx context.Context, tenantID, liveID, start, end i
 	if err := rows.Err(); err != nil {
 		return out, err
 	}
-	entered, err := s.memberSet(ctx, `SELECT member_id FROM events WHERE tenant_id = $1 AND source = $2 AND source_id LIKE $3 AND member_id IS NOT NULL`,
-		tenantID, event.SourceTrack, fmt.Sprintf("enter:%d:%%", liveID))
+	// Read through (tenant, type, at) from the live's creation (no entry
+	// is older): the LIKE cannot use an index, and "member_id IS NOT NULL"
+	// would lead SQLite to (tenant, member_id), every event with a member.
+	entered, err := s.memberSet(ctx, `SELECT member_id FROM events WHERE tenant_id = $1 AND type = $4
+		AND at >= (SELECT created_at FROM lives WHERE tenant_id = $1 AND id = $5)
+		AND source = $2 AND source_id LIKE $3 AND COALESCE(member_id, 0) <> 0`,
+		tenantID, event.SourceTrack, fmt.Sprintf("enter:%d:%%", liveID), string(event.LiveEntered), liveID)
 	if err != nil {
 		return out, err
 	}

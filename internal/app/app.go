@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/liveloop/liveloop/internal/analytics"
 	"github.com/liveloop/liveloop/internal/bot/runner"
 	"github.com/liveloop/liveloop/internal/campaign"
 	"github.com/liveloop/liveloop/internal/channel"
@@ -37,9 +38,11 @@ import (
 	"github.com/liveloop/liveloop/internal/poll"
 	"github.com/liveloop/liveloop/internal/realtime"
 	"github.com/liveloop/liveloop/internal/referral"
+	"github.com/liveloop/liveloop/internal/report"
 	"github.com/liveloop/liveloop/internal/sale"
 	"github.com/liveloop/liveloop/internal/store"
 	"github.com/liveloop/liveloop/internal/tenant"
+	"github.com/liveloop/liveloop/internal/track"
 	"github.com/liveloop/liveloop/internal/web"
 )
 
@@ -67,6 +70,10 @@ type App struct {
 	Referral   *referral.Service
 	Commerce   *commerce.Service
 	Sales      *sale.Service
+	Track      *track.Service
+	Analytics  *analytics.Service
+	Rollup     *analytics.Rollup
+	Reports    *report.Service
 
 	enforceFailed, unreachableTotal *prometheus.CounterVec
 	Runner                          *runner.Runner
@@ -129,6 +136,7 @@ func (a *App) build(ctx context.Context) error {
 	a.Bot = runner.NewStore(a.DB)
 	a.Polls = poll.New(a.DB, a.Log)
 	a.Lives = live.New(a.DB, a.Log)
+	a.buildTrack()
 	a.buildCampaigns()
 	a.Registry = prometheus.NewRegistry()
 	if err := a.buildChannels(ctx); err != nil {
@@ -142,7 +150,10 @@ func (a *App) build(ctx context.Context) error {
 	for _, name := range a.Channels.Names() {
 		sent.WithLabelValues(name) // export zeros before the first send
 	}
-	a.Outbox.OnSent = func(it outbox.Item) { sent.WithLabelValues(it.Channel).Inc() }
+	a.Outbox.OnSent = func(it outbox.Item) {
+		sent.WithLabelValues(it.Channel).Inc()
+		a.recordPlatformPost(it)
+	}
 
 	key, err := a.memberKey(ctx)
 	if err != nil {
@@ -161,12 +172,16 @@ func (a *App) build(ctx context.Context) error {
 	a.buildCoupons(cat)
 	a.buildSales(cat)
 	a.linkCommerce()
+	a.linkTrack()
+	a.Analytics = analytics.New(a.DB)
+	a.Rollup = analytics.NewRollup(a.DB)
+	a.buildReports(cat)
 	a.Web, err = web.New(web.Deps{
 		DB: a.DB, Tenants: a.Tenants, Members: a.Members, Community: a.Community, Log: a.Log,
 		Outbox: a.Outbox, Bot: a.Bot, Runner: a.Runner, Polls: a.Polls, Lives: a.Lives, Campaigns: a.Campaigns, Accounts: a.Accounts, Ingest: a.Ingest, Loyalty: a.Loyalty, Hub: a.Hub, Catalog: cat, Logger: a.Logger, Registry: a.Registry,
 		PublicURL: a.Cfg.PublicURL(), SecureCookies: !a.Cfg.InsecureCookies, MemberKey: key,
 		Ready: a.ready, Coupons: a.Coupons, Referral: a.Referral, Commerce: a.Commerce, Sales: a.Sales,
-		JoinGate: a.Commerce.JoinGate,
+		JoinGate: a.Commerce.JoinGate, Analytics: a.Analytics, Track: a.Track, Reports: a.Reports,
 	})
 	return err
 }
@@ -243,6 +258,8 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	g.Go(func() error { return a.commerceNightly(gctx) })
 	g.Go(func() error { return a.pruneSessions(gctx) })
 	g.Go(func() error { return a.pollers(gctx) })
+	g.Go(func() error { return a.runRollup(gctx) })
+	g.Go(func() error { return a.runReports(gctx) })
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()

@@ -50,6 +50,7 @@ func (a *App) commerceNightly(ctx context.Context) error {
 func (a *App) linkCommerce() {
 	a.Commerce.CouponOwner = a.Coupons.OwnerOf
 	a.Commerce.OnUpgrade = a.tierBundle
+	a.Commerce.OnOrder = a.Track.AttributeOrderTx // last and first touch of the buyer's clicks
 	a.Referral.GrantCoupon = func(ctx context.Context, tx *store.Tx, tenantID, batchID, memberID int64, ref string) error {
 		_, err := a.Coupons.GrantTx(ctx, tx, tenantID, batchID, memberID, ref)
 		if errors.Is(err, coupon.ErrSoldOut) || errors.Is(err, coupon.ErrDisabled) || errors.Is(err, store.ErrNotFound) {

@@ -49,7 +49,10 @@ func commands() []command {
 		{"config", "print a sample configuration file listing every key", printConfig},
 		{"lottery", "verify a live lottery's published draw: lottery verify FILE", lottery},
 		{"orders", "import a shop's CSV export: " + ordersUsage, orders},
-		{"bench", "load a running liveloop: bench live -room /l/BRAND/ID -join CODE", bench},
+		{"report", "make a review report (复盘) as one HTML file: " + reportUsage, runReport},
+		{"export", "write a brand's data as CSV: " + exportUsage, exportData},
+		{"analytics", "the metrics: " + analyticsUsage, analyticsCmd},
+		{"bench", "load a running liveloop: bench live -room /l/BRAND/ID -join CODE; measure the analytics: bench analytics -db DSN", bench},
 		{"version", "print the version", printVersion},
 	}
 }
@@ -155,6 +158,10 @@ func runDemo(e env, args []string) error {
 			ln.Close()
 		}
 		return fmt.Errorf("seed demo: %w", err)
+	}
+	// Last week's review report in the history (made once; kept after).
+	if _, err := a.DemoReport(e.ctx, res.Tenant.ID, time.Now()); err != nil {
+		log.Warn("demo: last week's review report", "err", err)
 	}
 	state := "already there"
 	if created {

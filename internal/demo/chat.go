@@ -114,6 +114,9 @@ func (c *chat) day(day time.Time, n int) {
 	c.routine(day, n, live)
 	for h := range 24 {
 		lambda := hourWeights[h] * c.spec.chat * 4.2
+		if c.pushy(n) {
+			lambda *= pushyChat
+		}
 		if live && h >= 19 && h <= 22 {
 			lambda *= c.spec.live
 		}
@@ -176,6 +179,11 @@ func (c *chat) routine(day time.Time, n int, live bool) {
 		c.staff(at(18, 0), assistant, wishPrompt)
 		c.replies(at(18, 2), time.Hour, 0.015, wishLines)
 	}
+	if c.pushy(n) {
+		for h := 10; h <= 21; h++ {
+			c.staff(at(h, 45), assistant, referralPush)
+		}
+	}
 	for _, m := range c.pool {
 		if j := m.joined[c.group.ID]; !j.Before(day) && j.Before(day.AddDate(0, 0, 1)) {
 			c.staff(j.Add(time.Duration(1+c.rng.IntN(3))*time.Minute), assistant, fmt.Sprintf(welcomeText, m.name))
@@ -205,6 +213,18 @@ func (c *chat) routine(day time.Time, n int, live bool) {
 		c.say(at(23, 7+c.rng.IntN(10)), winners[0], winnerText)
 	}
 }
+
+// In its last ten days the referral group is pushed hard: an invite
+// reminder every hour, 10:00–21:00, and its members go quieter. The
+// dashboard's health table shows it move from spontaneous to self-centred
+// (the brand posts half the messages and answers almost none).
+const (
+	pushyDays    = 10
+	pushyChat    = 0.35 // members' hourly chatter, times this
+	referralPush = "邀请好友入群：每邀请 1 位送小样，满 3 位送正装，专属链接见群公告👆"
+)
+
+func (c *chat) pushy(n int) bool { return c.group.Kind == community.Referral && n >= days-pushyDays }
 
 // replies has a share of the group's members answer a staff post within d.
 func (c *chat) replies(from time.Time, d time.Duration, share float64, lines []string) {

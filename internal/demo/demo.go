@@ -174,7 +174,10 @@ func (g *generator) run(ctx context.Context, now time.Time) error {
 	if err := g.seedSales(ctx); err != nil {
 		return err
 	}
-	return g.seedReferral(ctx)
+	if err := g.seedReferral(ctx); err != nil {
+		return err
+	}
+	return g.seedTrack(ctx)
 }
 
 func (g *generator) pick(list []string) string { return list[g.rng.IntN(len(list))] }

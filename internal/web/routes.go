@@ -132,7 +132,7 @@ func (s *Server) Routes() []Route {
 		mem("POST /m/{tenant}/rewards/{id}/redeem", s.memberRedeem),
 	}
 	// Commerce and loyalty (#7): each feature lists its own routes.
-	for _, more := range [][]Route{s.commerceRoutes(), s.couponRoutes(), s.saleRoutes(), s.referralRoutes(), s.wishRoutes()} {
+	for _, more := range [][]Route{s.commerceRoutes(), s.couponRoutes(), s.saleRoutes(), s.referralRoutes(), s.wishRoutes(), s.analyticsRoutes(), s.trackRoutes(), s.reportRoutes()} {
 		routes = append(routes, more...)
 	}
 	return routes

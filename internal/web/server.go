@@ -11,6 +11,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/liveloop/liveloop/internal/analytics"
 	"github.com/liveloop/liveloop/internal/bot/runner"
 	"github.com/liveloop/liveloop/internal/campaign"
 	"github.com/liveloop/liveloop/internal/channel/account"
@@ -27,9 +28,11 @@ import (
 	"github.com/liveloop/liveloop/internal/poll"
 	"github.com/liveloop/liveloop/internal/realtime"
 	"github.com/liveloop/liveloop/internal/referral"
+	"github.com/liveloop/liveloop/internal/report"
 	"github.com/liveloop/liveloop/internal/sale"
 	"github.com/liveloop/liveloop/internal/store"
 	"github.com/liveloop/liveloop/internal/tenant"
+	"github.com/liveloop/liveloop/internal/track"
 )
 
 // Deps are the services the web layer calls.
@@ -72,6 +75,13 @@ type Deps struct {
 	Commerce *commerce.Service
 	// Sales runs flash sales, chain orders (接龙) and presales.
 	Sales *sale.Service
+	// Analytics answers the metric queries (dashboard, exports, reports).
+	Analytics *analytics.Service
+	// Track keeps tracked links (/t/<code>), their clicks and attribution;
+	// nil: links are not tracked.
+	Track *track.Service
+	// Reports keeps the review reports (复盘): history, settings, sending.
+	Reports *report.Service
 }
 
 // Server is the HTTP side of liveloop.
