@@ -82,7 +82,7 @@ func writeReport(e env, a *app.App, st report.Stored, lang, out string) error {
 	if out == "-" {
 		return a.Web.WriteReportHTML(e.stdout, st, lang)
 	}
-	f, err := os.Create(out)
+	f, err := os.OpenFile(out, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
 		return err
 	}

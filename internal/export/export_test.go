@@ -300,3 +300,38 @@ func TestExportStreams(t *testing.T) {
 		}
 	})
 }
+
+// OWASP's CSV-injection guidance: a formula character after leading
+// whitespace is still a formula to some spreadsheets (they trim the
+// cell), so it is escaped too; and a cell holding the other common list
+// separator (";", what Excel splits on in many European locales) is
+// quoted, so it cannot start a new cell there.
+func TestCellLeadingSpaceAndSeparator(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{" =HYPERLINK(\"http://x\")", "' =HYPERLINK(\"http://x\")"},
+		{"  +1", "'  +1"},
+		{"\u3000@SUM(A1)", "'\u3000@SUM(A1)"}, // the ideographic space CJK text starts with
+		{"\u00a0-1+2", "'\u00a0-1+2"},
+		{"\n=1+1", "'\n=1+1"},
+		{" 42", " 42"}, // a number, spaces or not
+		{" -12.50", " -12.50"},
+		{" 小美", " 小美"},
+	} {
+		if got := export.Cell(c.in); got != c.want {
+			t.Errorf("Cell(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+	var b bytes.Buffer
+	w, err := export.NewWriter(&b)
+	must(t, err)
+	must(t, w.Write("好的;=cmd|' /C calc'!A0", "a,b", `say "hi"`, "plain", "line\nbreak", ""))
+	must(t, w.Flush())
+	want := "\uFEFF" + `"好的;=cmd|' /C calc'!A0","a,b","say ""hi""",plain,"line` + "\r\n" + `break",` + "\r\n"
+	if b.String() != want {
+		t.Errorf("row written as %q, want %q", b.String(), want)
+	}
+	rows, err := csv.NewReader(strings.NewReader(strings.TrimPrefix(b.String(), "\uFEFF"))).ReadAll()
+	if err != nil || len(rows) != 1 || rows[0][0] != "好的;=cmd|' /C calc'!A0" || rows[0][4] != "line\nbreak" {
+		t.Errorf("read back %q, %v", rows, err)
+	}
+}

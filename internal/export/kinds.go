@@ -153,6 +153,15 @@ func senderKind(source string, staff sql.NullInt64, m messageData) string {
 // compact is the data column as compact JSON (PostgreSQL's JSONB adds
 // spaces), or as stored if it is not JSON.
 func compact(data string) string {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(data), &m); err == nil && m["reply_token"] != nil {
+		// A platform's short-lived token for answering the message: a
+		// credential of sorts, of no use in a spreadsheet.
+		delete(m, "reply_token")
+		if b, err := json.Marshal(m); err == nil {
+			return string(b)
+		}
+	}
 	var b bytes.Buffer
 	if err := json.Compact(&b, []byte(data)); err != nil {
 		return data

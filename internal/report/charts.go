@@ -62,7 +62,7 @@ func charts(cat *i18n.Catalog, lang string, r Report) Charts {
 	for _, s := range r.Series {
 		c.Series = append(c.Series, chartSeries(cat, lang, s))
 	}
-	if r.Funnel.Steps != nil && r.Funnel.Steps[0].Members > 0 {
+	if len(r.Funnel.Steps) > 0 && r.Funnel.Steps[0].Members > 0 {
 		for _, st := range r.Funnel.Steps {
 			c.Funnel.Labels = append(c.Funnel.Labels, named(cat, lang, "report.funnel."+st.Key, st.Key))
 			c.Funnel.Values = append(c.Funnel.Values, st.Members)

@@ -3,6 +3,7 @@ package track
 import (
 	"context"
 	"fmt"
+	"math"
 	"strings"
 
 	"github.com/liveloop/liveloop/internal/store"
@@ -28,9 +29,10 @@ type LinkPage struct {
 const PerPage = 50
 
 // Links lists the tenant's links newest first, PerPage a page (page 1 is
-// the newest); clicked keeps only links that were clicked.
+// the newest); clicked keeps only links that were clicked. A page past
+// math.MaxInt32 is that page (empty): its offset must not overflow.
 func (s *Service) Links(ctx context.Context, tenantID int64, page int, clicked bool) (LinkPage, error) {
-	page = max(page, 1)
+	page = min(max(page, 1), math.MaxInt32)
 	where := ""
 	if clicked {
 		where = ` AND EXISTS (SELECT 1 FROM link_clicks c WHERE c.tenant_id = l.tenant_id AND c.link_id = l.id)`

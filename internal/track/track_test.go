@@ -3,6 +3,7 @@ package track_test
 import (
 	"context"
 	"errors"
+	"math"
 	"regexp"
 	"strings"
 	"testing"
@@ -256,6 +257,21 @@ func TestLinksPage(t *testing.T) {
 		clicked, err := f.svc.Links(ctx, f.tenant, 1, true)
 		if err != nil || len(clicked.Rows) != 2 || clicked.More {
 			t.Fatalf("clicked: %+v %v", clicked, err)
+		}
+	})
+}
+
+// A page number from the query string, however large, is an empty page,
+// never an error (a negative OFFSET after overflow on PostgreSQL).
+func TestLinksHugePage(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		f := setup(t, db, "brand")
+		f.link(track.Spec{URL: "https://shop.test/a"})
+		for _, page := range []int{math.MaxInt, math.MaxInt/track.PerPage + 2, 1 << 40} {
+			p, err := f.svc.Links(context.Background(), f.tenant, page, false)
+			if err != nil || len(p.Rows) != 0 || p.More {
+				t.Fatalf("page %d: %d rows, more %v, %v", page, len(p.Rows), p.More, err)
+			}
 		}
 	})
 }

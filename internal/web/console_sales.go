@@ -1,7 +1,6 @@
 package web
 
 import (
-	"encoding/csv"
 	"errors"
 	"fmt"
 	"net/http"
@@ -10,6 +9,7 @@ import (
 
 	"github.com/liveloop/liveloop/internal/campaign"
 	"github.com/liveloop/liveloop/internal/community"
+	"github.com/liveloop/liveloop/internal/export"
 	"github.com/liveloop/liveloop/internal/sale"
 	"github.com/liveloop/liveloop/internal/store"
 )
@@ -173,26 +173,21 @@ func (s *Server) flashShow(w http.ResponseWriter, r *http.Request, c *staffCtx) 
 	s.render(w, r, "sales_flash", s.staffPage(c, f.Name, "sales", map[string]any{"F": row, "Claims": claims}))
 }
 
-// csvCell keeps a spreadsheet from reading member text as a formula.
-func csvCell(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
-}
-
 // writeCSV answers rows as a UTF-8 CSV download (with the byte-order mark
 // spreadsheet programs need to read Chinese text).
 func writeCSV(w http.ResponseWriter, name string, rows [][]string) {
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s"`, name))
-	w.Write([]byte("\ufeff"))
-	cw := csv.NewWriter(w)
+	// export.Writer writes the byte order mark and makes every cell safe
+	// (formulas, also behind leading spaces, and ";" separators).
+	cw, err := export.NewWriter(w)
+	if err != nil {
+		return
+	}
 	for _, row := range rows {
-		for i := range row {
-			row[i] = csvCell(row[i])
+		if cw.Write(row...) != nil {
+			return
 		}
-		cw.Write(row)
 	}
 	cw.Flush()
 }
