@@ -20,6 +20,7 @@ type deltas struct {
 	members  map[memberDayKey]*memberDay
 	joins    map[[2]int64]firstJoin
 	contents map[contentKey]int64
+	tails    map[[2]int64]int64 // (tenant, group) → latest message folded (ms)
 }
 
 type dailyKey struct {
@@ -60,7 +61,13 @@ type contentKey struct {
 
 func newDeltas() *deltas {
 	return &deltas{daily: map[dailyKey]int64{}, hourly: map[hourKey]int64{}, members: map[memberDayKey]*memberDay{},
-		joins: map[[2]int64]firstJoin{}, contents: map[contentKey]int64{}}
+		joins: map[[2]int64]firstJoin{}, contents: map[contentKey]int64{}, tails: map[[2]int64]int64{}}
+}
+
+// tail records a group's latest message folded (see tailMetric).
+func (d *deltas) tail(tenant, group, at int64) {
+	k := [2]int64{tenant, group}
+	d.tails[k] = max(d.tails[k], at)
 }
 
 func (d *deltas) add(tenant int64, metric string, day Day, group, n int64) {
@@ -157,6 +164,16 @@ func (d *deltas) apply(ctx context.Context, tx *store.Tx, dialect store.Dialect)
 			j := d.joins[k]
 			return []any{k[0], k[1], j.at, int(j.day), j.group, j.source}
 		})
+	if err != nil {
+		return err
+	}
+	tk := slices.SortedFunc(maps.Keys(d.tails), func(a, b [2]int64) int {
+		return cmp.Or(cmp.Compare(a[0], b[0]), cmp.Compare(a[1], b[1]))
+	})
+	// Not added: the later of the two times is kept.
+	err = upsert(ctx, tx, dialect, `an_daily (tenant_id, metric, day, group_id, value)`, 5, len(tk),
+		`(tenant_id, metric, day, group_id) DO UPDATE SET value = excluded.value WHERE excluded.value > an_daily.value`,
+		func(i int) []any { k := tk[i]; return []any{k[0], tailMetric, 0, k[1], d.tails[k]} })
 	if err != nil {
 		return err
 	}

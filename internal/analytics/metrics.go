@@ -95,7 +95,8 @@ func (s *Service) membersBetween(ctx context.Context, sc *scope, from, to int64)
 //   - growth_rate: (joins − leaves) / members at the period's start.
 //   - active_members: distinct members who did anything (a message, a
 //     check-in, a click, a vote, a live comment, a claim, an order…);
-//     dau: the average over the period's days of that day's active members.
+//     dau: the average over the period's days of that day's active members
+//     (here and below, "days" are the period's days up to today).
 //   - member_messages: group messages by members; messages_per_day:
 //     member_messages / days.
 //   - interaction_rate: members who posted in a group / members of the
@@ -117,7 +118,10 @@ func (s *Service) membersBetween(ctx context.Context, sc *scope, from, to int64)
 func (s *Service) Overview(ctx context.Context, f Filter) (map[string]Value, error) {
 	sc := s.scope(f)
 	p := f.Period
-	days := float64(max(p.Days(), 0))
+	// The per-day averages are over the period's days that have begun: a
+	// period running into the future ("this week", "this month") has
+	// no data for its days to come.
+	days := float64(max(min(p.To, s.Today(sc.loc)+1)-p.From, 0))
 	sums, err := s.sumDaily(ctx, sc, p, "joins", "leaves", "member_messages", "messages", "brand_messages",
 		"to_member", "to_brand", "checkins", "clicks")
 	if err != nil {

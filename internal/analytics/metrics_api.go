@@ -2,7 +2,7 @@ package analytics
 
 // SourceRow is the joins of one source (join attribution) in a period.
 type SourceRow struct {
-	Source    string `json:"source"` // join code label, "referral", "live", "" (unknown)
+	Source    string `json:"source"` // join code label, "referral", "live", "direct" (none)
 	Joins     int64  `json:"joins"`  // member_joined events
 	New       int64  `json:"new"`    // members whose first join ever it was
 	Returning int64  `json:"returning"`

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/liveloop/liveloop/internal/event"
@@ -42,6 +43,9 @@ type Rollup struct {
 	Batch int
 	// locs caches the tenants' time zones; tags the staff-tagged
 	// members (reloaded every pass: a tag added now counts from now).
+	// The app's loop and callers of Catchup share one Rollup: mu guards
+	// locs.
+	mu   sync.Mutex
 	locs map[int64]*time.Location
 }
 
@@ -136,7 +140,10 @@ type row struct {
 }
 
 // RunOnce rolls up one batch after the cursor and returns how many events
-// it read (0: caught up).
+// it read (0: caught up). When the batch fails it is redone one event a
+// transaction, and an event that fails alone is logged and skipped (the
+// cursor moves past it): one event the rollup cannot fold must not stop
+// every dashboard for good.
 func (r *Rollup) RunOnce(ctx context.Context) (int, error) {
 	cur, err := r.cursor(ctx)
 	if err != nil {
@@ -146,15 +153,45 @@ func (r *Rollup) RunOnce(ctx context.Context) (int, error) {
 	if err != nil || len(rows) == 0 {
 		return 0, err
 	}
-	next := cursor{tx: rows[len(rows)-1].tx, id: rows[len(rows)-1].ID}
-	err = r.db.InTx(ctx, func(tx *store.Tx) error {
-		d, err := r.fold(ctx, tx, rows)
+	err = r.commit(ctx, cur, rows, true)
+	if errors.Is(err, errRace) {
+		return 0, nil // another pass took this batch
+	}
+	if err == nil {
+		return len(rows), nil
+	}
+	if ctx.Err() != nil {
+		return 0, err
+	}
+	if len(rows) > 1 {
+		slog.Warn("analytics: batch failed; rolling up its events one at a time", "events", len(rows), "err", err)
+	}
+	for i := range rows {
+		err := r.commit(ctx, cur, rows[i:i+1], true)
+		if err != nil && !errors.Is(err, errRace) && ctx.Err() == nil {
+			e := rows[i]
+			slog.Error("analytics: event failed; skipped", "event", e.ID, "tenant", e.TenantID, "type", e.Type, "err", err)
+			err = r.commit(ctx, cur, rows[i:i+1], false)
+		}
+		if errors.Is(err, errRace) {
+			return i, nil
+		}
 		if err != nil {
-			return err
+			return i, err
 		}
-		if err := d.apply(ctx, tx, r.db.Dialect); err != nil {
-			return err
-		}
+		cur = cursor{tx: rows[i].tx, id: rows[i].ID}
+	}
+	return len(rows), nil
+}
+
+// commit moves the cursor from cur past rows and, with fold, adds what
+// they count, in one transaction. The cursor's row is updated first, so
+// a second pass from cur (another node) or a Rebuild waits for this one
+// to end and then finds the cursor moved: the pass that is second rolls
+// back; a rebuild deletes what this one added.
+func (r *Rollup) commit(ctx context.Context, cur cursor, rows []row, fold bool) error {
+	next := cursor{tx: rows[len(rows)-1].tx, id: rows[len(rows)-1].ID}
+	return r.db.InTx(ctx, func(tx *store.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE analytics_cursor SET last_tx = $1, last_id = $2
 			WHERE name = $3 AND last_tx = $4 AND last_id = $5`, next.tx, next.id, cursorName, cur.tx, cur.id)
 		if err != nil {
@@ -163,15 +200,15 @@ func (r *Rollup) RunOnce(ctx context.Context) (int, error) {
 		if n, _ := res.RowsAffected(); n != 1 {
 			return errRace
 		}
-		return nil
+		if !fold {
+			return nil
+		}
+		d, err := r.fold(ctx, tx, rows)
+		if err != nil {
+			return err
+		}
+		return d.apply(ctx, tx, r.db.Dialect)
 	})
-	if errors.Is(err, errRace) {
-		return 0, nil // another pass took this batch
-	}
-	if err != nil {
-		return 0, err
-	}
-	return len(rows), nil
 }
 
 var errRace = errors.New("analytics: cursor moved by another pass")
@@ -315,12 +352,25 @@ type folder struct {
 	staff  map[int64]map[int64]bool // tenant → staff-tagged members
 	last   map[[2]int64]*lastMsg    // (tenant, group) → latest message
 	pushes map[[2]int64]push        // (tenant, group) → latest content push
+	tails  map[[2]int64]*tail       // (tenant, group) → its latest message folded
+	tx     int64                    // the transaction of the event being folded (PostgreSQL)
 }
+
+// tail is when a group's latest message folded was (Unix ms): before
+// this batch (stored, kept in an_daily as tailMetric) and now.
+type tail struct{ stored, now int64 }
+
+// tailMetric is the an_daily row (day 0) holding, per group, the time
+// of its latest message rolled up: not a counter but a maximum. A message
+// at or before it is late: it may have come between two messages
+// already folded.
+const tailMetric = "message_tail"
 
 func (r *Rollup) fold(ctx context.Context, q store.Querier, rows []row) (*deltas, error) {
 	f := &folder{r: r, q: q, d: newDeltas(), staff: map[int64]map[int64]bool{},
-		last: map[[2]int64]*lastMsg{}, pushes: map[[2]int64]push{}}
+		last: map[[2]int64]*lastMsg{}, pushes: map[[2]int64]push{}, tails: map[[2]int64]*tail{}}
 	for i := range rows {
+		f.tx = rows[i].tx
 		if err := f.event(ctx, &rows[i].Event); err != nil {
 			return nil, err
 		}
@@ -328,8 +378,39 @@ func (r *Rollup) fold(ctx context.Context, q store.Querier, rows []row) (*deltas
 	return f.d, nil
 }
 
+// foldedBefore is the condition on events of those folded before the
+// event being folded, whose id is the query's $6: on SQLite a lower id,
+// on PostgreSQL a lower (tx, id) (the order the log is read in; its tx is
+// the extra argument returned, $7).
+func (f *folder) foldedBefore() (string, []any) {
+	if f.r.db.Dialect == store.Postgres {
+		return " AND (tx, id) < ($7::text::xid8, $6)", []any{strconv.FormatInt(f.tx, 10)}
+	}
+	return " AND id < $6", nil
+}
+
+// groupTail is the tail of e's group, read once a batch.
+func (f *folder) groupTail(ctx context.Context, e *event.Event) (*tail, error) {
+	key := [2]int64{e.TenantID, e.GroupID}
+	if t, ok := f.tails[key]; ok {
+		return t, nil
+	}
+	var at int64
+	err := f.q.QueryRowContext(ctx, `SELECT value FROM an_daily WHERE tenant_id = $1 AND metric = $2 AND day = 0 AND group_id = $3`,
+		e.TenantID, tailMetric, e.GroupID).Scan(&at)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("analytics: group tail: %w", err)
+	}
+	t := &tail{stored: at, now: at}
+	f.tails[key] = t
+	return t, nil
+}
+
 func (r *Rollup) loc(ctx context.Context, q store.Querier, tenantID int64) (*time.Location, error) {
-	if l, ok := r.locs[tenantID]; ok {
+	r.mu.Lock()
+	l, ok := r.locs[tenantID]
+	r.mu.Unlock()
+	if ok {
 		return l, nil
 	}
 	var tz string
@@ -337,17 +418,23 @@ func (r *Rollup) loc(ctx context.Context, q store.Querier, tenantID int64) (*tim
 	if err != nil {
 		return nil, fmt.Errorf("analytics: tenant %d: %w", tenantID, err)
 	}
-	l, err := time.LoadLocation(tz)
+	l, err = time.LoadLocation(tz)
 	if err != nil {
 		l = time.UTC
 	}
+	r.mu.Lock()
 	r.locs[tenantID] = l
+	r.mu.Unlock()
 	return l, nil
 }
 
 // ForgetZones drops the cached time zones (a tenant changed theirs; the
 // days already rolled up stay as they were until a rebuild).
-func (r *Rollup) ForgetZones() { r.locs = map[int64]*time.Location{} }
+func (r *Rollup) ForgetZones() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.locs = map[int64]*time.Location{}
+}
 
 func (f *folder) isStaff(ctx context.Context, tenantID, memberID int64) (bool, error) {
 	set, ok := f.staff[tenantID]
@@ -502,20 +589,23 @@ func (f *folder) message(ctx context.Context, e *event.Event, day Day, hour int)
 		md.messages++
 	}
 
-	target, err := f.answered(ctx, e, m, author)
+	tl, err := f.groupTail(ctx, e)
 	if err != nil {
 		return err
 	}
-	switch {
-	case kind == authorMember && target == authorMember:
-		d.add(t, "to_member", day, g, 1)
-		d.member(t, day, g, e.MemberID).toMember++
-	case kind == authorMember && target == authorBrand:
-		d.add(t, "to_brand", day, g, 1)
-		d.member(t, day, g, e.MemberID).toBrand++
-	case kind == authorBrand && target == authorMember:
-		d.add(t, "brand_to_member", day, g, 1)
+	target, err := f.answered(ctx, e, m, author, tl)
+	if err != nil {
+		return err
 	}
+	if store.Millis(e.At) <= tl.now {
+		// Late: the message after it (already folded) answered another.
+		if err := f.retakeTurn(ctx, e, author, kind, tl); err != nil {
+			return err
+		}
+	}
+	tl.now = max(tl.now, store.Millis(e.At))
+	d.tail(t, g, tl.now)
+	f.countTurn(t, g, day, kind, e.MemberID, target, 1)
 	key := [2]int64{t, g}
 	if prev, ok := f.last[key]; !ok || !prev.at.After(e.At) {
 		f.last[key] = &lastMsg{id: e.ID, at: e.At, author: author, kind: kind}
@@ -550,8 +640,7 @@ func (f *folder) message(ctx context.Context, e *event.Event, day Day, hour int)
 // answered is the kind of author a message answered: its explicit reply
 // target, else the previous message of the group by another author
 // within TurnWindow; 0 for none.
-func (f *folder) answered(ctx context.Context, e *event.Event, m event.MessageData, author string) (int, error) {
-	key := [2]int64{e.TenantID, e.GroupID}
+func (f *folder) answered(ctx context.Context, e *event.Event, m event.MessageData, author string, tl *tail) (int, error) {
 	if m.ReplyTo != 0 {
 		var member, staff sql.NullInt64
 		var source, data string
@@ -565,38 +654,127 @@ func (f *folder) answered(ctx context.Context, e *event.Event, m event.MessageDa
 			return 0, fmt.Errorf("analytics: reply target: %w", err)
 		}
 	}
-	prev, ok := f.last[key]
-	if !ok || prev.at.After(e.At) {
-		// The group's previous message by time, read through the
-		// (tenant, type, at) index within the window only.
-		var member, staff sql.NullInt64
-		var source, data string
-		var id, at int64
-		err := f.q.QueryRowContext(ctx, `SELECT id, at, member_id, staff_id, source, data FROM events
-			WHERE tenant_id = $1 AND type = $2 AND at >= $3 AND at <= $4 AND group_id = $5 AND id <> $6
-			ORDER BY at DESC, id DESC LIMIT 1`,
-			e.TenantID, string(event.Message), store.Millis(e.At.Add(-TurnWindow)), store.Millis(e.At), e.GroupID, e.ID,
-		).Scan(&id, &at, &member, &staff, &source, &data)
-		if errors.Is(err, sql.ErrNoRows) {
-			return 0, nil
-		}
-		if err != nil {
-			return 0, fmt.Errorf("analytics: previous message: %w", err)
-		}
-		k, a, err := f.kindOf(ctx, e.TenantID, member.Int64, staff.Int64, source, data)
-		if err != nil {
-			return 0, err
-		}
-		prev = &lastMsg{id: id, at: store.Time(at), author: a, kind: k}
+	prev, err := f.previous(ctx, e, tl)
+	if err != nil {
+		return 0, err
 	}
-	if prev.author == author {
-		return 0, nil
+	return turn(author, e.At, prev), nil
+}
+
+// turn is the kind of author a message of author at `at` answered
+// without an explicit reply: prev's, when prev is another author's
+// within TurnWindow before it; 0 for none.
+func turn(author string, at time.Time, prev *lastMsg) int {
+	if prev == nil || prev.author == author {
+		return 0
 	}
-	gap := e.At.Sub(prev.at)
-	if gap < 0 || gap > TurnWindow {
-		return 0, nil
+	if gap := at.Sub(prev.at); gap < 0 || gap > TurnWindow {
+		return 0
 	}
-	return prev.kind, nil
+	return prev.kind
+}
+
+// previous is the group's message before e (by time, then id) among
+// those folded before it, within TurnWindow; nil for none. Only messages
+// folded before count, so that a message's turn is settled by what the
+// rollup has seen, whatever the batches: a late message corrects the
+// turn of the one after it (retakeTurn).
+func (f *folder) previous(ctx context.Context, e *event.Event, tl *tail) (*lastMsg, error) {
+	// The batch's latest message, when nothing folded before the batch
+	// is later: then it is the latest message folded.
+	if prev, ok := f.last[[2]int64{e.TenantID, e.GroupID}]; ok && !prev.at.After(e.At) && store.Millis(prev.at) >= tl.stored {
+		return prev, nil
+	}
+	// Read through the (tenant, type, at) index within the window only.
+	folded, args := f.foldedBefore()
+	var member, staff sql.NullInt64
+	var source, data string
+	var id, at int64
+	err := f.q.QueryRowContext(ctx, `SELECT id, at, member_id, staff_id, source, data FROM events
+		WHERE tenant_id = $1 AND type = $2 AND at >= $3 AND at <= $4 AND group_id = $5 AND (at < $4 OR id < $6)`+folded+`
+		ORDER BY at DESC, id DESC LIMIT 1`,
+		append([]any{e.TenantID, string(event.Message), store.Millis(e.At.Add(-TurnWindow)), store.Millis(e.At), e.GroupID, e.ID}, args...)...,
+	).Scan(&id, &at, &member, &staff, &source, &data)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("analytics: previous message: %w", err)
+	}
+	k, a, err := f.kindOf(ctx, e.TenantID, member.Int64, staff.Int64, source, data)
+	if err != nil {
+		return nil, err
+	}
+	return &lastMsg{id: id, at: store.Time(at), author: a, kind: k}, nil
+}
+
+// retakeTurn corrects the message that follows a late message e in its
+// group (by time, among those folded, within TurnWindow): without an
+// explicit reply it answered e's previous message, and now answers e.
+func (f *folder) retakeTurn(ctx context.Context, e *event.Event, author string, kind int, tl *tail) error {
+	folded, args := f.foldedBefore()
+	var member, staff sql.NullInt64
+	var source, data string
+	var id, at int64
+	err := f.q.QueryRowContext(ctx, `SELECT id, at, member_id, staff_id, source, data FROM events
+		WHERE tenant_id = $1 AND type = $2 AND at >= $3 AND at <= $4 AND group_id = $5 AND (at > $3 OR id > $6)`+folded+`
+		ORDER BY at, id LIMIT 1`,
+		append([]any{e.TenantID, string(event.Message), store.Millis(e.At), store.Millis(e.At.Add(TurnWindow)), e.GroupID, e.ID}, args...)...,
+	).Scan(&id, &at, &member, &staff, &source, &data)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("analytics: next message: %w", err)
+	}
+	var nm event.MessageData
+	_ = (event.Event{Data: []byte(data)}).Decode(&nm)
+	if nm.ReplyTo != 0 {
+		var one int
+		err := f.q.QueryRowContext(ctx, `SELECT 1 FROM events WHERE tenant_id = $1 AND id = $2`, e.TenantID, nm.ReplyTo).Scan(&one)
+		if err == nil {
+			return nil // it answered its reply target
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("analytics: reply target: %w", err)
+		}
+	}
+	nKind, nAuthor, err := f.kindOf(ctx, e.TenantID, member.Int64, staff.Int64, source, data)
+	if err != nil {
+		return err
+	}
+	prev, err := f.previous(ctx, e, tl)
+	if err != nil {
+		return err
+	}
+	nAt := store.Time(at)
+	was, now := turn(nAuthor, nAt, prev), turn(nAuthor, nAt, &lastMsg{id: e.ID, at: e.At, author: author, kind: kind})
+	if was == now {
+		return nil
+	}
+	loc, err := f.r.loc(ctx, f.q, e.TenantID)
+	if err != nil {
+		return err
+	}
+	f.countTurn(e.TenantID, e.GroupID, DayOf(nAt, loc), nKind, member.Int64, was, -1)
+	f.countTurn(e.TenantID, e.GroupID, DayOf(nAt, loc), nKind, member.Int64, now, 1)
+	return nil
+}
+
+// countTurn adds n to the counters of a message of kind (by member)
+// that answered target.
+func (f *folder) countTurn(t, g int64, day Day, kind int, member int64, target int, n int64) {
+	d := f.d
+	switch {
+	case kind == authorMember && target == authorMember:
+		d.add(t, "to_member", day, g, n)
+		d.member(t, day, g, member).toMember += n
+	case kind == authorMember && target == authorBrand:
+		d.add(t, "to_brand", day, g, n)
+		d.member(t, day, g, member).toBrand += n
+	case kind == authorBrand && target == authorMember:
+		d.add(t, "brand_to_member", day, g, n)
+	}
 }
 
 // kindOf is the author kind and key of a stored message.
@@ -659,12 +837,17 @@ func (f *folder) lastPush(ctx context.Context, tenantID, groupID int64, at time.
 func (r *Rollup) Rebuild(ctx context.Context) error {
 	r.ForgetZones()
 	return r.db.InTx(ctx, func(tx *store.Tx) error {
+		// The cursor first: a pass still running (another node) is
+		// waited for, so what it adds is deleted below, not kept and
+		// replayed; a later one finds the cursor moved and rolls back.
+		if _, err := tx.ExecContext(ctx, `UPDATE analytics_cursor SET last_tx = 0, last_id = 0 WHERE name = $1`, cursorName); err != nil {
+			return fmt.Errorf("analytics: rebuild: %w", err)
+		}
 		for _, t := range []string{"an_daily", "an_hourly", "an_member_day", "an_members", "an_content"} {
 			if _, err := tx.ExecContext(ctx, `DELETE FROM `+t); err != nil {
 				return fmt.Errorf("analytics: rebuild %s: %w", t, err)
 			}
 		}
-		_, err := tx.ExecContext(ctx, `UPDATE analytics_cursor SET last_tx = 0, last_id = 0 WHERE name = $1`, cursorName)
-		return err
+		return nil
 	})
 }

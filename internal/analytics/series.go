@@ -256,13 +256,16 @@ func (s *Service) Cohorts(ctx context.Context, f Filter) ([]Cohort, error) {
 	if from < f.Period.From {
 		from += 7
 	}
+	// The last cohort is the week of the period's last Monday, whole:
+	// its days after the period's end are still its members' join days.
+	to := Week(f.Period.To - 1).To
 	today := s.Today(sc.loc)
 	rows, err := s.db.R.QueryContext(ctx, `SELECT m.first_day,
 		EXISTS (SELECT 1 FROM an_member_day a WHERE a.tenant_id = m.tenant_id AND a.member_id = m.member_id AND a.day = m.first_day + 1 AND a.actions > 0),
 		EXISTS (SELECT 1 FROM an_member_day a WHERE a.tenant_id = m.tenant_id AND a.member_id = m.member_id AND a.day = m.first_day + 7 AND a.actions > 0),
 		EXISTS (SELECT 1 FROM an_member_day a WHERE a.tenant_id = m.tenant_id AND a.member_id = m.member_id AND a.day = m.first_day + 30 AND a.actions > 0)
 		FROM an_members m WHERE m.tenant_id = $1 AND m.first_day >= $2 AND m.first_day < $3`+sc.groupWhere("m.group_id"),
-		f.TenantID, int(from), int(f.Period.To))
+		f.TenantID, int(from), int(to))
 	if err != nil {
 		return nil, fmt.Errorf("analytics: cohorts: %w", err)
 	}

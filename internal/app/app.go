@@ -236,6 +236,9 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	if err := a.Runner.Init(ctx); err != nil {
 		ln.Close()
+		if ctx.Err() != nil {
+			return nil // stopped before it started serving: nothing failed
+		}
 		return err
 	}
 	srv := &http.Server{

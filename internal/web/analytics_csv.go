@@ -239,10 +239,10 @@ func (s *Server) healthRows(d *dashboard) [][]string {
 	rows := [][]string{{"group", "class", "previous_class", "score", "messages", "brand_share_pct", "persona_share_pct",
 		"member_to_member_pct", "top3_share_pct", "posters", "members", "brand_answered_pct", "reasons"}}
 	for i, h := range d.raw.health {
-		g := h.Signals
+		g, sh := h.Signals, sharesOf(h.Signals)
 		rows = append(rows, []string{h.Name, h.Class, h.PrevClass, strconv.Itoa(h.Score), num64(g.Messages),
-			pct100(g.BrandShare), pct100(g.PersonaShare), pct100(g.MemberToMember), pct100(g.Top3Share),
-			num64(g.Posters), num64(g.Members), pct100(g.BrandAnswered), strings.Join(d.Health.Rows[i].Reasons, "; ")})
+			pct100(sh.brand), pct100(sh.persona), pct100(sh.m2m), pct100(sh.top3),
+			num64(g.Posters), num64(g.Members), pct100(sh.answered), strings.Join(d.Health.Rows[i].Reasons, "; ")})
 	}
 	return rows
 }

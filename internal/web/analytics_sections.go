@@ -413,11 +413,11 @@ func (s *Server) health(d *dashboard) {
 	}
 	d.Health.Empty = len(d.raw.health) == 0
 	for _, h := range d.raw.health {
+		sh := sharesOf(h.Signals)
 		row := healthRow{Name: h.Name, Class: s.className(d.lang, h.Class), ClassKey: h.Class,
 			ClassDef: s.label(d.lang, analytics.HealthClassKey(h.Class)+".def", ""),
 			Prev:     s.className(d.lang, h.PrevClass), Changed: h.PrevClass != "" && h.PrevClass != h.Class,
-			Score: h.Score, Spark: -1, BrandShare: share(h.Signals.BrandShare), M2M: share(h.Signals.MemberToMember),
-			Top3: share(h.Signals.Top3Share)}
+			Score: h.Score, Spark: -1, BrandShare: share(sh.brand), M2M: share(sh.m2m), Top3: share(sh.top3)}
 		for _, r := range h.Why {
 			row.Reasons = append(row.Reasons, analytics.HealthReasonText(s.Catalog, d.lang, r))
 		}
@@ -427,6 +427,25 @@ func (s *Server) health(d *dashboard) {
 		}
 		d.Health.Rows = append(d.Health.Rows, row)
 	}
+}
+
+// healthShares are a group's health ratios as the page shows them: NaN
+// ("—", an empty CSV cell) for a ratio over nothing, as the metric cards
+// show it, where the analytics signals hold 0.
+type healthShares struct{ brand, persona, m2m, top3, answered float64 }
+
+func sharesOf(g analytics.HealthSignals) healthShares {
+	sh := healthShares{g.BrandShare, g.PersonaShare, g.MemberToMember, g.Top3Share, g.BrandAnswered}
+	if g.Messages == 0 {
+		sh.brand, sh.persona = math.NaN(), math.NaN()
+	}
+	if g.MemberToMember+g.MemberToBrand == 0 { // no member message answered anyone
+		sh.m2m = math.NaN()
+	}
+	if g.MemberMessages == 0 {
+		sh.top3, sh.answered = math.NaN(), math.NaN()
+	}
+	return sh
 }
 
 func (s *Server) className(lang, class string) string {

@@ -15,6 +15,7 @@ import (
 	"github.com/liveloop/liveloop/internal/app/apptest"
 	"github.com/liveloop/liveloop/internal/demo"
 	"github.com/liveloop/liveloop/internal/store"
+	"github.com/liveloop/liveloop/internal/store/storetest"
 	"github.com/liveloop/liveloop/internal/tenant"
 )
 
@@ -93,15 +94,18 @@ func checkReport(t *testing.T, where string, st reportState) {
 // file:// URL with nothing to fetch.
 func TestBrowserReport(t *testing.T) {
 	root := browser(t)
-	e := apptest.Start(t, store.SQLite)
+	// Seeded before serving, as `liveloop demo` does: the app's loops
+	// (closing chains, sending alerts) must not race the history.
+	dsn := storetest.DSN(t, store.SQLite)
+	seedDemo(t, dsn, time.Now())
+	e := apptest.StartDSN(t, dsn, withKey)
 	a := e.App
 	ctx := context.Background()
-	res, _, err := demo.Seed(ctx, demo.Deps{DB: a.DB, Tenants: a.Tenants, Members: a.Members, Community: a.Community, Log: a.Log,
-		Bot: a.Bot, Loyalty: a.Loyalty, Polls: a.Polls, Accounts: a.Accounts, Lives: a.Lives, Campaigns: a.Campaigns}, 2026, time.Now())
+	tn, err := a.Tenants.BySlug(ctx, demo.Slug)
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := a.DemoReport(ctx, res.Tenant.ID, time.Now())
+	st, err := a.DemoReport(ctx, tn.ID, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,7 +132,7 @@ func TestBrowserReport(t *testing.T) {
 
 	// The download, opened from disk.
 	c := e.Client()
-	c.Login(apptest.Brand{Tenant: res.Tenant, Staff: tenant.Staff{Email: demo.OperatorEmail}, Password: demo.Password})
+	c.Login(apptest.Brand{Tenant: tn, Staff: tenant.Staff{Email: demo.OperatorEmail}, Password: demo.Password})
 	dl := c.Get(fmt.Sprintf("/console/reports/%d/download", st.ID))
 	if dl.Status != 200 {
 		t.Fatalf("download: %d", dl.Status)
