@@ -419,13 +419,17 @@ func TestGroupDeadlockRetried(t *testing.T) {
 		}
 	}
 	g := store.NewGroup(db, store.GroupOptions{})
-	locked, otherWaits := make(chan struct{}), make(chan struct{})
+	locked, otherWaits, otherDone := make(chan struct{}), make(chan struct{}), make(chan struct{})
 	var calls atomic.Int32
 	var wg sync.WaitGroup
 	var groupErr, otherErr error
 	wg.Go(func() {
 		groupErr = g.InTx(ctx, func(ctx context.Context, tx *store.Tx) error {
 			if calls.Add(1) > 1 { // the retry, alone: no deadlock now
+				// After the other transaction ends: started while it still
+				// waited for row 1, the retry could take row 1 first and
+				// deadlock again (a flake on a busy machine).
+				<-otherDone
 				_, err := tx.ExecContext(ctx, `UPDATE glock SET n = n + 1 WHERE id IN (1, 2)`)
 				return err
 			}
@@ -443,6 +447,7 @@ func TestGroupDeadlockRetried(t *testing.T) {
 		})
 	})
 	wg.Go(func() {
+		defer close(otherDone)
 		otherErr = db.InTx(ctx, func(tx *store.Tx) error {
 			if _, err := tx.ExecContext(ctx, `SET LOCAL deadlock_timeout = '10s'`); err != nil {
 				return err
