@@ -214,8 +214,12 @@ func (s *Service) activity(ctx context.Context, sc *scope, p Period) (activity, 
 	if err != nil {
 		return a, fmt.Errorf("analytics: activity: %w", err)
 	}
-	err = s.db.R.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT DISTINCT day, member_id FROM an_member_day
-		WHERE tenant_id = $1 AND day >= $2 AND day < $3`+sc.groupWhere("group_id")+`) d`,
+	// The distinct (day, member) pairs, counted day by day: read through
+	// the primary key's (tenant, day) range, the period's rows only
+	// (DISTINCT day, member_id had SQLite read every member-day of the
+	// tenant through (tenant, member_id, day)).
+	err = s.db.R.QueryRowContext(ctx, `SELECT COALESCE(SUM(n), 0) FROM (SELECT COUNT(DISTINCT member_id) AS n FROM an_member_day
+		WHERE tenant_id = $1 AND day >= $2 AND day < $3`+sc.groupWhere("group_id")+` GROUP BY day) d`,
 		sc.f.TenantID, int(p.From), int(p.To)).Scan(&a.memberDays)
 	if err != nil {
 		return a, fmt.Errorf("analytics: member days: %w", err)

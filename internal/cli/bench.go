@@ -31,8 +31,12 @@ import (
 // viewers were held, the delivery latency of comments (p50, p99), what was
 // lost, and the server's memory per viewer (from its /metrics).
 func bench(e env, args []string) error {
+	if len(args) > 0 && args[0] == "analytics" {
+		return benchAnalytics(e, args[1:])
+	}
 	if len(args) == 0 || args[0] != "live" {
-		return errors.New("usage: liveloop bench live -url URL -room /l/BRAND/ID -join CODE [-viewers N -commenters N -rate R -duration D]")
+		return errors.New("usage: liveloop bench live -url URL -room /l/BRAND/ID -join CODE [-viewers N -commenters N -rate R -duration D]\n" +
+			"       liveloop " + benchAnalyticsUsage)
 	}
 	fs := flag.NewFlagSet("liveloop bench live", flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
