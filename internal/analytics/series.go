@@ -2,6 +2,7 @@ package analytics
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"sort"
 	"strings"
@@ -63,12 +64,12 @@ func (s *Service) Series(ctx context.Context, f Filter, key string) ([]Point, er
 		if err != nil {
 			return nil, fmt.Errorf("analytics: dau: %w", err)
 		}
-		byDay, err := store.CollectMap[int, int64](rows)
+		counts, err := byDay(rows)
 		if err != nil {
 			return nil, err
 		}
-		for d, n := range byDay {
-			at(Day(d)).Num = float64(n)
+		for d, n := range counts {
+			at(d).Num = float64(n)
 		}
 	case "m2m_ratio", "brand_share":
 		num, den := "to_member", "to_brand"
@@ -109,15 +110,7 @@ func (s *Service) dailyByDay(ctx context.Context, sc *scope, metric string) (map
 	if err != nil {
 		return nil, fmt.Errorf("analytics: %s by day: %w", metric, err)
 	}
-	m, err := store.CollectMap[int, int64](rows)
-	if err != nil {
-		return nil, err
-	}
-	out := make(map[Day]int64, len(m))
-	for d, n := range m {
-		out[Day(d)] = n
-	}
-	return out, nil
+	return byDay(rows)
 }
 
 func (s *Service) newByDay(ctx context.Context, sc *scope) (map[Day]int64, error) {
@@ -128,15 +121,7 @@ func (s *Service) newByDay(ctx context.Context, sc *scope) (map[Day]int64, error
 	if err != nil {
 		return nil, fmt.Errorf("analytics: new by day: %w", err)
 	}
-	m, err := store.CollectMap[int, int64](rows)
-	if err != nil {
-		return nil, err
-	}
-	out := make(map[Day]int64, len(m))
-	for d, n := range m {
-		out[Day(d)] = n
-	}
-	return out, nil
+	return byDay(rows)
 }
 
 // ordersByDay fills orders (count) or gmv (paid minus refunded, each on
@@ -509,4 +494,17 @@ func (s *Service) buyersOf(ctx context.Context, tenantID int64, set map[int64]bo
 		}
 	}
 	return bought, repeat, nil
+}
+
+// byDay reads (day, count) rows into a map.
+func byDay(rows *sql.Rows) (map[Day]int64, error) {
+	m, err := store.CollectMap[int, int64](rows)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[Day]int64, len(m))
+	for d, n := range m {
+		out[Day(d)] = n
+	}
+	return out, nil
 }
