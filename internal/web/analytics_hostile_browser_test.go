@@ -15,6 +15,7 @@ import (
 	"github.com/liveloop/liveloop/internal/demo"
 	"github.com/liveloop/liveloop/internal/event"
 	"github.com/liveloop/liveloop/internal/store"
+	"github.com/liveloop/liveloop/internal/store/storetest"
 	"github.com/liveloop/liveloop/internal/tenant"
 )
 
@@ -90,16 +91,18 @@ func hostileCheck(t *testing.T, ctx context.Context, where string, want ...strin
 // markup, the names show as text.
 func TestBrowserHostileAnalyticsText(t *testing.T) {
 	root := browser(t)
-	e := apptest.Start(t, store.SQLite)
+	// Seeded before serving (the app's loops must not race the history).
+	now := time.Now()
+	dsn := storetest.DSN(t, store.SQLite)
+	seedDemo(t, dsn, now)
+	e := apptest.StartDSN(t, dsn, withKey)
 	a := e.App
 	ctx := context.Background()
-	now := time.Now()
-	res, _, err := demo.Seed(ctx, demo.Deps{DB: a.DB, Tenants: a.Tenants, Members: a.Members, Community: a.Community, Log: a.Log,
-		Bot: a.Bot, Loyalty: a.Loyalty, Polls: a.Polls, Accounts: a.Accounts, Lives: a.Lives, Campaigns: a.Campaigns}, 2026, now)
+	tn, err := a.Tenants.BySlug(ctx, demo.Slug)
 	if err != nil {
 		t.Fatal(err)
 	}
-	tid := res.Tenant.ID
+	tid := tn.ID
 	for _, q := range []struct {
 		sql string
 		arg string
@@ -156,7 +159,7 @@ func TestBrowserHostileAnalyticsText(t *testing.T) {
 	hostileCheck(t, op, "report page", "<img src=x onerror=alert(1) data-pwn>", r2Persona, r2Book, "<img src=x onerror=alert(6) data-pwn>海报")
 
 	c := e.Client()
-	c.Login(apptest.Brand{Tenant: res.Tenant, Staff: tenant.Staff{Email: demo.OperatorEmail}, Password: demo.Password})
+	c.Login(apptest.Brand{Tenant: tn, Staff: tenant.Staff{Email: demo.OperatorEmail}, Password: demo.Password})
 	dl := c.Get(fmt.Sprintf("/console/reports/%d/download", st.ID))
 	if dl.Status != 200 {
 		t.Fatalf("download: %d", dl.Status)
