@@ -12,7 +12,8 @@ import (
 // `liveloop bench analytics` runs end to end on a small SQLite database:
 // it generates the history, rolls it up (the rollup's message count is
 // the log's), catches up new events, and measures the dashboard of each
-// period; run again with -skip-generate it measures the same history.
+// period; run again with -skip-generate it rebuilds the rollup of the
+// same history, with -skip-rollup too it keeps it.
 func TestBenchAnalyticsTiny(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "bench.db")
 	args := []string{"bench", "analytics", "-db", path, "-events", "5000", "-members", "300", "-groups", "5", "-days", "20",
@@ -27,6 +28,34 @@ func TestBenchAnalyticsTiny(t *testing.T) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
 	}
+	rolledUp(t, path)
+
+	code, out, errs = run(t, nil, append(args, "-skip-generate")...)
+	if code != 0 || strings.Contains(out, "generate:") || !strings.Contains(out, "rollup from zero: 5,5") {
+		t.Fatalf("bench analytics -skip-generate: %d\n%s\n%s", code, out, errs)
+	}
+	// -skip-rollup keeps the rollup, which the run before left caught
+	// up: only this run's 500 new events are rolled up.
+	code, out, errs = run(t, nil, append(args, "-skip-generate", "-skip-rollup")...)
+	if code != 0 || !strings.Contains(out, "rollup of what is new: 0 events") || !strings.Contains(out, "(500 events read") {
+		t.Fatalf("bench analytics -skip-rollup: %d\n%s\n%s", code, out, errs)
+	}
+	rolledUp(t, path)
+	if code, _, errs := run(t, nil, "bench", "analytics", "-db", path, "-skip-rollup"); code != 1 || !strings.Contains(errs, "needs -skip-generate") {
+		t.Fatalf("-skip-rollup alone: %d %q", code, errs)
+	}
+	if code, _, errs := run(t, nil, "bench", "analytics", "-events", "10"); code != 1 || !strings.Contains(errs, "-db is required") {
+		t.Fatalf("without -db: %d %q", code, errs)
+	}
+	if code, _, errs := run(t, nil, "bench"); code != 1 || !strings.Contains(errs, "bench analytics") {
+		t.Fatalf("bench alone: %d %q", code, errs)
+	}
+}
+
+// rolledUp checks that the rollup counted every group message of the
+// log once.
+func rolledUp(t *testing.T, path string) {
+	t.Helper()
 	db, err := store.Open(context.Background(), path)
 	if err != nil {
 		t.Fatal(err)
@@ -41,16 +70,5 @@ func TestBenchAnalyticsTiny(t *testing.T) {
 	}
 	if logged < 3000 || rolled != logged {
 		t.Fatalf("%d group messages in the log, %d in the rollup", logged, rolled)
-	}
-
-	code, out, errs = run(t, nil, append(args, "-skip-generate")...)
-	if code != 0 || strings.Contains(out, "generate:") || !strings.Contains(out, "rollup from zero: 5,5") {
-		t.Fatalf("bench analytics -skip-generate: %d\n%s\n%s", code, out, errs)
-	}
-	if code, _, errs := run(t, nil, "bench", "analytics", "-events", "10"); code != 1 || !strings.Contains(errs, "-db is required") {
-		t.Fatalf("without -db: %d %q", code, errs)
-	}
-	if code, _, errs := run(t, nil, "bench"); code != 1 || !strings.Contains(errs, "bench analytics") {
-		t.Fatalf("bench alone: %d %q", code, errs)
 	}
 }
