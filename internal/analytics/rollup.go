@@ -114,8 +114,8 @@ func (r *Rollup) drain(ctx context.Context) (int, error) {
 	}
 }
 
-// Run rolls up every interval (and when woken) until ctx ends.
-func (r *Rollup) Run(ctx context.Context, interval time.Duration, wake <-chan struct{}) error {
+// Run rolls up every interval until ctx ends.
+func (r *Rollup) Run(ctx context.Context, interval time.Duration) error {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
@@ -126,7 +126,6 @@ func (r *Rollup) Run(ctx context.Context, interval time.Duration, wake <-chan st
 		case <-ctx.Done():
 			return nil
 		case <-t.C:
-		case <-wake:
 		}
 	}
 }

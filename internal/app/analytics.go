@@ -15,7 +15,7 @@ const rollupInterval = 5 * time.Second
 
 // runRollup keeps the analytics rollup caught up until ctx ends.
 func (a *App) runRollup(ctx context.Context) error {
-	return a.Rollup.Run(ctx, rollupInterval, nil)
+	return a.Rollup.Run(ctx, rollupInterval)
 }
 
 // recordPlatformPost records a group message the outbox delivered to a
